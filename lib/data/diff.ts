@@ -1,0 +1,64 @@
+import type { Model } from 'sequelize';
+
+/** Value equality as a change log means it: dates by time, buffers by bytes, JSON and arrays by content. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a === undefined || b === undefined) return false;
+  if (a instanceof Date || b instanceof Date) {
+    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  }
+  if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
+  if (typeof a !== 'object' || typeof b !== 'object') {
+    return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => sameValue(v, bb[i]));
+  }
+  const ak = Object.keys(a as object);
+  const bk = Object.keys(b as object);
+  if (ak.length !== bk.length) return false;
+  return ak.every((k) => Object.prototype.hasOwnProperty.call(b, k)
+    && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** A copy deep enough that later in-place edits (a JSON object, a Date) do not reach it. */
+export function copyValue(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return new Date(value.getTime());
+  if (Buffer.isBuffer(value)) return Buffer.from(value);
+  return structuredClone(value);
+}
+
+export function copyValues(values: Record<string, unknown>, attributes: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const a of attributes) out[a] = copyValue(values[a]);
+  return out;
+}
+
+/** Attributes among `candidates` whose value differs between `oldRecords[i]` and `newRecords[i]` for some i. */
+export function changedBetween(
+  oldRecords: readonly Model[],
+  newRecords: readonly Model[],
+  candidates: readonly string[],
+): string[] {
+  const out: string[] = [];
+  for (const attribute of candidates) {
+    for (let i = 0; i < newRecords.length; i++) {
+      if (!sameValue(oldRecords[i]?.dataValues[attribute], newRecords[i]!.dataValues[attribute])) {
+        out.push(attribute);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Attributes among `candidates` that carry a value in at least one record (the "set" attributes of a create). */
+export function presentIn(records: readonly Model[], candidates: readonly string[], skipNull: ReadonlySet<string>): string[] {
+  return candidates.filter((attribute) => records.some((r) => {
+    const v = r.dataValues[attribute];
+    return v !== undefined && !(v === null && skipNull.has(attribute));
+  }));
+}

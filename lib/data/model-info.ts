@@ -1,0 +1,73 @@
+import type { Model, ModelStatic } from 'sequelize';
+
+/** The parts of Sequelize's model internals this library reads (stable across 6.x). */
+export interface ModelInternals {
+  readonly name: string;
+  readonly sequelize?: ModelStatic<Model>['sequelize'];
+  readonly rawAttributes: Record<string, { field?: string; type?: unknown; primaryKey?: boolean; autoIncrement?: boolean }>;
+  readonly primaryKeyAttributes: string[];
+  readonly _virtualAttributes: Set<string>;
+  readonly _timestampAttributes: { createdAt?: string; updatedAt?: string; deletedAt?: string };
+}
+
+export function internals(model: ModelStatic<Model>): ModelInternals {
+  return model as unknown as ModelInternals;
+}
+
+/** Duck-typed: a class that went through `Model.init` (plain Sequelize or sequelize-typescript). */
+export function isModelClass(target: unknown): target is ModelStatic<Model> {
+  return typeof target === 'function'
+    && typeof (target as { findAll?: unknown }).findAll === 'function'
+    && typeof (target as { rawAttributes?: unknown }).rawAttributes === 'object'
+    && (target as { rawAttributes?: unknown }).rawAttributes !== null;
+}
+
+/**
+ * The model a class stands for: scoped models (`Model.scope()`, `unscoped()`) and repository subclasses are
+ * `class extends Model {}` and share the registered model's receivers.
+ */
+export function canonicalModel<M extends Model>(model: ModelStatic<M>): ModelStatic<M> {
+  const registered = model.sequelize?.models?.[model.name] as ModelStatic<M> | undefined;
+  if (registered && registered !== model && model.prototype instanceof registered) return registered;
+  return model;
+}
+
+/** Real (non-virtual) attribute names, in definition order. */
+export function storedAttributes(model: ModelStatic<Model>): string[] {
+  const m = internals(model);
+  const cached = attributeCache.get(model);
+  if (cached) return cached;
+  const names = Object.keys(m.rawAttributes).filter((a) => !m._virtualAttributes.has(a));
+  attributeCache.set(model, names);
+  return names;
+}
+const attributeCache = new WeakMap<object, string[]>();
+
+/** Column name of an attribute (`field:` or `underscored` mapping). */
+export function columnOf(model: ModelStatic<Model>, attribute: string): string {
+  return internals(model).rawAttributes[attribute]?.field ?? attribute;
+}
+
+/** Maps a raw row keyed by column names (or attribute names) to one keyed by attribute names. */
+export function rowToAttributes(model: ModelStatic<Model>, row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const attribute of storedAttributes(model)) {
+    const column = columnOf(model, attribute);
+    if (Object.prototype.hasOwnProperty.call(row, column)) out[attribute] = row[column];
+    else if (Object.prototype.hasOwnProperty.call(row, attribute)) out[attribute] = row[attribute];
+  }
+  return out;
+}
+
+/** A string key for a row's primary key (composite keys included), for pairing rows. */
+export function keyOf(model: ModelStatic<Model>, values: Record<string, unknown>): string {
+  const pks = internals(model).primaryKeyAttributes;
+  if (pks.length === 1) return keyPart(values[pks[0]!]);
+  return pks.map((pk) => keyPart(values[pk])).join('\u0000');
+}
+
+function keyPart(value: unknown): string {
+  if (value instanceof Date) return String(value.getTime());
+  if (Buffer.isBuffer(value)) return value.toString('hex');
+  return String(value);
+}

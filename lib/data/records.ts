@@ -1,0 +1,72 @@
+import { Op, type FindOptions, type Model, type ModelStatic, type Transaction, type WhereOptions } from 'sequelize';
+import { copyValues } from './diff';
+import { internals, keyOf, storedAttributes } from './model-info';
+
+export type Row = Record<string, unknown>;
+
+/** Instances built once from rows keyed by attribute name, as Sequelize's own reads would build them. */
+export function buildRecords<M extends Model>(model: ModelStatic<M>, rows: readonly Row[]): M[] {
+  return rows.map((row) => model.build(row as never, { isNewRecord: false, raw: true }));
+}
+
+/** The row as it was before the pending change: the instance's previous values, copied (no query). */
+export function previousRecord<M extends Model>(model: ModelStatic<M>, instance: M): M {
+  const previous = (instance as unknown as { _previousDataValues: Row })._previousDataValues;
+  const values = copyValues({ ...instance.dataValues, ...previous }, storedAttributes(model)
+    .filter((a) => a in previous || a in instance.dataValues));
+  return model.build(values as never, { isNewRecord: false, raw: true });
+}
+
+/**
+ * Reads the rows `where` matches, locked `FOR UPDATE` in primary-key order (so concurrent writers queue, and
+ * lock in the same order), as plain rows keyed by attribute name. Runs through the model (or its scope), so
+ * default scopes and the paranoid clause apply as they do for the write; no find hooks run.
+ */
+export async function readLocked(
+  model: ModelStatic<Model>,
+  where: WhereOptions | undefined,
+  options: { transaction: Transaction; paranoid?: boolean; logging?: unknown; benchmark?: unknown },
+): Promise<Row[]> {
+  const pks = internals(model).primaryKeyAttributes;
+  // `hooks: false` is honoured by findAll at run time but missing from its option types.
+  const findOptions: FindOptions & { hooks: false } = {
+    where,
+    attributes: storedAttributes(model),
+    order: pks.map((pk) => [pk, 'ASC']),
+    lock: true,
+    raw: true,
+    hooks: false,
+    transaction: options.transaction,
+    ...(options.paranoid === undefined ? {} : { paranoid: options.paranoid }),
+    ...(options.logging === undefined ? {} : { logging: options.logging as never }),
+    ...(options.benchmark === undefined ? {} : { benchmark: options.benchmark as boolean }),
+  };
+  return (await model.findAll(findOptions)) as unknown as Row[];
+}
+
+/** A where clause matching exactly these rows by primary key. */
+export function whereKeys(model: ModelStatic<Model>, rows: readonly Row[]): WhereOptions {
+  const pks = internals(model).primaryKeyAttributes;
+  if (pks.length === 1) return { [pks[0]!]: { [Op.in]: rows.map((r) => r[pks[0]!]) } };
+  return { [Op.or]: rows.map((r) => Object.fromEntries(pks.map((pk) => [pk, r[pk]]))) };
+}
+
+/** Orders `rows` like `reference` by primary key; rows with no counterpart are dropped from both. */
+export function pairByKey(
+  model: ModelStatic<Model>,
+  reference: readonly Row[],
+  rows: readonly Row[],
+): { old: Row[]; next: Row[] } {
+  const byKey = new Map<string, Row>();
+  for (const row of rows) byKey.set(keyOf(model, row), row);
+  const old: Row[] = [];
+  const next: Row[] = [];
+  for (const ref of reference) {
+    const match = byKey.get(keyOf(model, ref));
+    if (match) {
+      old.push(ref);
+      next.push(match);
+    }
+  }
+  return { old, next };
+}

@@ -1,0 +1,66 @@
+import type { Model, ModelStatic, Transaction } from 'sequelize';
+import { eventName, type EventName, type Family, type Operation, type Signal, type Via } from './events';
+import { listensFor, receiversFor } from './registry';
+
+/** What one Sequelize call is, for the signals it produces. */
+export interface OperationContext {
+  readonly model: ModelStatic<Model>;
+  readonly operation: Operation;
+  readonly via: Via;
+  readonly family: Family;
+  readonly transaction: Transaction;
+  /** The caller's own options object, exposed read-only to receivers. */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly bypassValidation: boolean;
+}
+
+export interface Rows {
+  readonly newRecords: readonly Model[];
+  readonly oldRecords: readonly Model[];
+  readonly changedFields: readonly string[];
+}
+
+const BEFORE_PHASES = ['validate', 'before'] as const;
+
+/** The events of a family that run before the write (validate unless bypassed, then before). */
+export function beforeEvents(family: Family, bypassValidation: boolean): EventName[] {
+  return BEFORE_PHASES.filter((p) => p !== 'validate' || !bypassValidation).map((p) => eventName(p, family));
+}
+
+/** Whether any receiver would see the before phase of this operation. */
+export function hasBeforeReceivers(ctx: Pick<OperationContext, 'model' | 'family' | 'bypassValidation'>): boolean {
+  return listensFor(ctx.model, beforeEvents(ctx.family, ctx.bypassValidation));
+}
+
+export function hasAfterReceivers(ctx: Pick<OperationContext, 'model' | 'family'>): boolean {
+  return listensFor(ctx.model, [eventName('after', ctx.family)]);
+}
+
+/** Delivers one event: receivers one at a time, awaited, in priority order. A throw stops the operation. */
+export async function emit(ctx: OperationContext, event: EventName, rows: Rows): Promise<void> {
+  const receivers = receiversFor(ctx.model, event);
+  if (receivers.length === 0) return;
+  const signal: Signal<Model> = Object.freeze({
+    event,
+    model: ctx.model,
+    operation: ctx.operation,
+    via: ctx.via,
+    newRecords: Object.freeze([...rows.newRecords]),
+    oldRecords: Object.freeze([...rows.oldRecords]),
+    changedFields: Object.freeze([...rows.changedFields]) as Signal<Model>['changedFields'],
+    transaction: ctx.transaction,
+    options: ctx.options,
+  });
+  for (const { receiver } of receivers) {
+    await (receiver as (s: Signal<Model>) => unknown)(signal);
+  }
+}
+
+/** validate (unless bypassed) then before, with the same rows. */
+export async function emitBefore(ctx: OperationContext, rows: Rows): Promise<void> {
+  for (const event of beforeEvents(ctx.family, ctx.bypassValidation)) await emit(ctx, event, rows);
+}
+
+export async function emitAfter(ctx: OperationContext, rows: Rows): Promise<void> {
+  await emit(ctx, eventName('after', ctx.family), rows);
+}

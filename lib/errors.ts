@@ -1,0 +1,40 @@
+/**
+ * Every error this library throws extends {@link BulkSignalsError}, so one `instanceof` check catches them.
+ * Errors raised by receivers are never wrapped: the caller gets the receiver's own error object.
+ *
+ * @example
+ * try { bulkSignals.on(Account, 'afterUpdte' as any, fn) } catch (e) { if (e instanceof BulkSignalsError) ... }
+ */
+export class BulkSignalsError extends Error {
+  override readonly name: string = 'BulkSignalsError';
+  /** The model the error is about, when there is one. */
+  readonly modelName: string | undefined;
+  /** The event the error is about, when there is one. */
+  readonly event: string | undefined;
+
+  constructor(message: string, details: { modelName?: string; event?: string; cause?: unknown } = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.modelName = details.modelName;
+    this.event = details.event;
+  }
+}
+
+/** A receiver registration was malformed: unknown event, a target that is not a model, a non-function, a bad priority. */
+export class InvalidReceiverError extends BulkSignalsError {
+  override readonly name = 'InvalidReceiverError';
+}
+
+/** `installBulkSignals` was given something it cannot install into (not a Sequelize instance, unsupported dialect). */
+export class InstallError extends BulkSignalsError {
+  override readonly name = 'InstallError';
+}
+
+/** A receiver was registered on a model whose Sequelize instance never ran `installBulkSignals`. */
+export class NotInstalledError extends BulkSignalsError {
+  override readonly name = 'NotInstalledError';
+}
+
+/** A write was asked for in a form the library cannot signal correctly (yet); nothing was written. */
+export class UnsupportedOperationError extends BulkSignalsError {
+  override readonly name = 'UnsupportedOperationError';
+}

@@ -1,0 +1,80 @@
+import type { Attributes, Model, ModelStatic, Transaction } from 'sequelize';
+
+/** Receiver priorities: lower runs first, equal priorities run in registration order. */
+export const Priority = Object.freeze({ HIGHEST: 0, HIGH: 25, NORMAL: 50, LOW: 75, LOWEST: 100 } as const);
+
+/** The Sequelize call a signal came from. */
+export type Operation =
+  | 'create' // Model.create
+  | 'save' // instance.save()
+  | 'update' // instance.update() or Model.update(values, { where })
+  | 'bulkCreate' // Model.bulkCreate
+  | 'destroy' // instance.destroy() or Model.destroy({ where })
+  | 'increment' // Model.increment / instance.increment
+  | 'decrement'; // Model.decrement / instance.decrement
+
+/** `'instance'` when the call was made on one instance, `'model'` for static (where- or list-based) calls. */
+export type Via = 'instance' | 'model';
+
+/** The attribute names of a model, from Sequelize's own `Attributes<M>`. */
+export type AttributeName<M extends Model> = Extract<keyof Attributes<M>, string>;
+
+/** What every receiver gets: one readonly object per call. */
+export interface Signal<M extends Model, E extends EventName = EventName> {
+  /** The event being delivered. */
+  readonly event: E;
+  /** The model class the operation ran on. */
+  readonly model: ModelStatic<M>;
+  /** Which Sequelize call produced the signal. */
+  readonly operation: Operation;
+  /** Whether the call was made on an instance or on the model. */
+  readonly via: Via;
+  /** The rows after the change (create, update); `[]` for deletes. `newRecords[i]` pairs with `oldRecords[i]`. */
+  readonly newRecords: readonly M[];
+  /** The rows before the change (update, delete); `[]` for creates. */
+  readonly oldRecords: readonly M[];
+  /**
+   * update: attributes whose value differs between old and new in at least one pair (after events compare the
+   * database's values); create: the attributes the new rows carry a value for; delete: `[]`.
+   */
+  readonly changedFields: readonly AttributeName<M>[];
+  /** The transaction the write runs in: the caller's, or one the library opened. Never null. */
+  readonly transaction: Transaction;
+  /** The options the caller passed to the Sequelize call. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The one event map: each event name to the payload its receivers get. `on()`, dispatch and the docs derive
+ * from it.
+ */
+export interface BulkSignalEventMap<M extends Model> {
+  validateCreate: Signal<M, 'validateCreate'>;
+  beforeCreate: Signal<M, 'beforeCreate'>;
+  afterCreate: Signal<M, 'afterCreate'>;
+  validateUpdate: Signal<M, 'validateUpdate'>;
+  beforeUpdate: Signal<M, 'beforeUpdate'>;
+  afterUpdate: Signal<M, 'afterUpdate'>;
+  validateDelete: Signal<M, 'validateDelete'>;
+  beforeDelete: Signal<M, 'beforeDelete'>;
+  afterDelete: Signal<M, 'afterDelete'>;
+}
+
+export type EventName = keyof BulkSignalEventMap<Model>;
+
+/** A function that receives one event's payload. It may be async; it is awaited before the next one runs. */
+export type Receiver<M extends Model, E extends EventName> = (signal: BulkSignalEventMap<M>[E]) => unknown;
+
+/** The three operation families and their events in phase order. */
+export type Family = 'Create' | 'Update' | 'Delete';
+export type Phase = 'validate' | 'before' | 'after';
+
+export const EVENT_NAMES: readonly EventName[] = Object.freeze([
+  'validateCreate', 'beforeCreate', 'afterCreate',
+  'validateUpdate', 'beforeUpdate', 'afterUpdate',
+  'validateDelete', 'beforeDelete', 'afterDelete',
+]);
+
+export function eventName(phase: Phase, family: Family): EventName {
+  return `${phase}${family}` as EventName;
+}

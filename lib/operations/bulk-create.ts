@@ -1,0 +1,62 @@
+import type { Model, ModelStatic } from 'sequelize';
+import { UnsupportedOperationError } from '../errors';
+import { presentIn } from '../data/diff';
+import { canonicalModel, internals, storedAttributes } from '../data/model-info';
+import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
+import { INTERNAL, contextFor, isInternal, signalsOn, withTransaction, type AnyOptions } from './context';
+
+type BulkCreateFn = (this: ModelStatic<Model>, records: readonly unknown[], options?: AnyOptions) => Promise<Model[]>;
+
+/**
+ * A one-call subclass whose `build` hands Sequelize the instances receivers already saw (and may have
+ * edited), so bulkCreate inserts exactly those — without running attribute setters a second time.
+ */
+function prebuilt(model: ModelStatic<Model>, instances: readonly Model[]): ModelStatic<Model> {
+  const known = new Set<unknown>(instances);
+  const Prebuilt = class extends (model as unknown as new (...args: never[]) => Model) {} as unknown as ModelStatic<Model>;
+  Object.defineProperty(Prebuilt, 'name', { value: model.name });
+  Object.defineProperty(Prebuilt, 'build', {
+    value(this: ModelStatic<Model>, values: unknown, options: unknown) {
+      return known.has(values) ? values : model.build.call(this, values as never, options as never);
+    },
+  });
+  return Prebuilt;
+}
+
+/** `Model.bulkCreate(records)`: one create dispatch for all records, in the caller's order. */
+export function wrapBulkCreate(original: BulkCreateFn): BulkCreateFn {
+  return async function bulkCreate(this: ModelStatic<Model>, records, options) {
+    const model = canonicalModel(this);
+    if (isInternal(options, model) || !Array.isArray(records) || records.length === 0
+      || !signalsOn(model, 'Create', options)) {
+      return original.call(this, records, options);
+    }
+    if (options?.updateOnDuplicate || options?.ignoreDuplicates) {
+      throw new UnsupportedOperationError(
+        `${model.name}.bulkCreate with ${options.updateOnDuplicate ? 'updateOnDuplicate' : 'ignoreDuplicates'} cannot be `
+          + 'signalled yet (inserted and conflicting rows are not told apart); nothing was written. '
+          + 'Pass bypassSignals: true to write without signals.',
+        { modelName: model.name, event: 'beforeCreate' },
+      );
+    }
+    return withTransaction(model, options, async (transaction) => {
+      const ctx = contextFor(model, 'Create', 'bulkCreate', 'model', transaction, options);
+      const attributes = storedAttributes(model);
+      const pks = new Set(internals(model).primaryKeyAttributes);
+      const instances = records.map((values) => this.build(values as never, {
+        isNewRecord: true,
+        ...(options?.include ? { include: options.include as never } : {}),
+      }));
+      if (hasBeforeReceivers(ctx)) {
+        await emitBefore(ctx, { newRecords: instances, oldRecords: [], changedFields: presentIn(instances, attributes, pks) });
+      }
+      const created = await original.call(prebuilt(this, instances), instances, {
+        ...options, transaction, [INTERNAL]: true,
+      });
+      if (hasAfterReceivers(ctx)) {
+        await emitAfter(ctx, { newRecords: created, oldRecords: [], changedFields: presentIn(created, attributes, pks) });
+      }
+      return created;
+    });
+  };
+}

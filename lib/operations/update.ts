@@ -1,0 +1,79 @@
+import type { Model, ModelStatic, WhereOptions } from 'sequelize';
+import { canonicalModel, rowToAttributes } from '../data/model-info';
+import type { Row } from '../data/records';
+import { INTERNAL, isInternal, signalsOn, type AnyOptions } from './context';
+import { isExpression, runWhereUpdate } from './where-update';
+
+type UpdateFn = (this: ModelStatic<Model>, values: Row, options: AnyOptions) => Promise<unknown>;
+type IncrementFn = (this: ModelStatic<Model>, fields: unknown, options: AnyOptions) => Promise<unknown>;
+
+/** `Model.update(values, { where })`: update events for every matched row. */
+export function wrapModelUpdate(original: UpdateFn): UpdateFn {
+  return async function update(this: ModelStatic<Model>, values, options) {
+    const model = canonicalModel(this);
+    if (isInternal(options, model) || !signalsOn(model, 'Update', options)) return original.call(this, values, options);
+    const fields = Array.isArray(options?.fields) ? new Set(options.fields as string[]) : undefined;
+    const plainValues: Row = {};
+    const expressionFields: string[] = [];
+    for (const [key, value] of Object.entries(values ?? {})) {
+      if (value === undefined || (fields && !fields.has(key))) continue;
+      if (isExpression(value)) expressionFields.push(key);
+      else plainValues[key] = value;
+    }
+    return runWhereUpdate(this, {
+      operation: 'update',
+      via: 'model',
+      options,
+      where: options?.where as WhereOptions | undefined,
+      paranoid: options?.paranoid as boolean | undefined,
+      plainValues,
+      expressionFields,
+      write: async (where, transaction) => {
+        const result = await original.call(this, values, {
+          ...options, where, transaction, returning: true, raw: true, [INTERNAL]: true,
+        }) as [number, Row[]];
+        const rows = (result[1] ?? []).map((r) => rowToAttributes(model, r));
+        const callerResult = options?.returning
+          ? [result[0], this.bulkBuild(rows as never[], { isNewRecord: false, raw: true })]
+          : [result[0]];
+        return { rows, result: callerResult };
+      },
+      writeNothing: (transaction) => original.call(this, values, { ...options, transaction, [INTERNAL]: true }),
+    });
+  };
+}
+
+/**
+ * `Model.increment/decrement` and `instance.increment/decrement` (which Sequelize routes through the static
+ * `increment`): update events carrying the values the database computed.
+ */
+export function wrapIncrement(original: IncrementFn): IncrementFn {
+  return async function increment(this: ModelStatic<Model>, fields, options) {
+    const model = canonicalModel(this);
+    if (isInternal(options, model) || !signalsOn(model, 'Update', options)) return original.call(this, fields, options);
+    const decrement = options?.increment === false;
+    const expressionFields = typeof fields === 'string' ? [fields]
+      : Array.isArray(fields) ? fields.map(String)
+        : Object.keys((fields ?? {}) as object);
+    return runWhereUpdate(this, {
+      operation: decrement ? 'decrement' : 'increment',
+      via: options?.instance ? 'instance' : 'model',
+      options,
+      where: options?.where as WhereOptions | undefined,
+      paranoid: false, // Sequelize's increment has no paranoid clause
+      plainValues: {},
+      expressionFields,
+      write: async (where, transaction) => {
+        const result = await original.call(this, fields, {
+          ...options, where, transaction, returning: true, [INTERNAL]: true,
+        }) as [[Row[], number], number];
+        const [rawRows, count] = result[0];
+        const rows = rawRows.map((r) => rowToAttributes(model, r));
+        // Sequelize's own result shape depends on the caller's `returning` (reference §2.9).
+        const pair = options?.returning === false ? [[], count] : [rawRows, count];
+        return { rows, result: options?.returning === true ? [pair, pair.length] : [pair] };
+      },
+      writeNothing: (transaction) => original.call(this, fields, { ...options, transaction, [INTERNAL]: true }),
+    });
+  };
+}

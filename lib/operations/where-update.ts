@@ -1,0 +1,105 @@
+import { Utils, type Model, type ModelStatic, type Transaction, type WhereOptions } from 'sequelize';
+import { changedBetween, copyValues, sameValue } from '../data/diff';
+import { canonicalModel, internals, keyOf, storedAttributes } from '../data/model-info';
+import { buildRecords, pairByKey, readLocked, whereKeys, type Row } from '../data/records';
+import { updateRowsFromValues, type RowWrite } from '../data/update-from-values';
+import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
+import type { Operation, Via } from '../events';
+import { contextFor, withTransaction, type AnyOptions } from './context';
+
+/** How one where-based update call (Model.update, increment/decrement) plugs into the shared flow. */
+export interface WhereUpdate {
+  readonly operation: Operation;
+  readonly via: Via;
+  readonly options: AnyOptions;
+  readonly where: WhereOptions | undefined;
+  /** Whether the locked read applies the paranoid clause (Model.update does; increment does not). */
+  readonly paranoid: boolean | undefined;
+  /** Plain values every row gets (expressions excluded): what before receivers see as the new values. */
+  readonly plainValues: Row;
+  /** Attributes set by expressions (literal, fn, col, increment): computed by the database. */
+  readonly expressionFields: readonly string[];
+  /** Runs Sequelize's own write restricted to `where` (the locked keys); returns new rows and the caller's result. */
+  write(where: WhereOptions, transaction: Transaction): Promise<{ rows: Row[]; result: unknown }>;
+  /** The caller's result when nothing matched (Sequelize's own write, which still runs its hooks). */
+  writeNothing(transaction: Transaction): Promise<unknown>;
+}
+
+export function isExpression(value: unknown): boolean {
+  return value instanceof Utils.SequelizeMethod;
+}
+
+/**
+ * The where-update flow: lock and read the matched rows (one SELECT … FOR UPDATE, primary-key order), run
+ * validate/before receivers on proposed new rows, write exactly the locked keys with RETURNING, write any
+ * per-row receiver edits in one more statement, then run after receivers with the database's values.
+ */
+export async function runWhereUpdate(scoped: ModelStatic<Model>, spec: WhereUpdate): Promise<unknown> {
+  const model = canonicalModel(scoped);
+  return withTransaction(model, spec.options, async (transaction) => {
+    const ctx = contextFor(model, 'Update', spec.operation, spec.via, transaction, spec.options);
+    const logging = { logging: spec.options.logging, benchmark: spec.options.benchmark };
+    const oldRows = await readLocked(scoped, spec.where, { transaction, paranoid: spec.paranoid, ...logging });
+    if (oldRows.length === 0) return spec.writeNothing(transaction);
+    const attributes = storedAttributes(model);
+    const oldRecords = buildRecords(model, oldRows);
+
+    let writes: RowWrite[] = [];
+    if (hasBeforeReceivers(ctx)) {
+      const proposed = propose(model, oldRows, spec);
+      const snapshots = proposed.map((p) => copyValues(p.dataValues, attributes));
+      const changed = new Set([...changedBetween(oldRecords, proposed, attributes), ...spec.expressionFields]);
+      await emitBefore(ctx, { newRecords: proposed, oldRecords, changedFields: attributes.filter((a) => changed.has(a)) });
+      writes = receiverEdits(model, proposed, snapshots, attributes);
+    }
+
+    const { rows, result } = await spec.write(whereKeys(model, oldRows), transaction);
+    let newRows = rows;
+    if (writes.length > 0) {
+      const edited = await updateRowsFromValues(model, writes, { transaction, ...logging });
+      const byKey = new Map(edited.map((r) => [keyOf(model, r), r]));
+      newRows = rows.map((r) => byKey.get(keyOf(model, r)) ?? r);
+    }
+    if (hasAfterReceivers(ctx)) {
+      const { old, next } = pairByKey(model, oldRows, newRows);
+      const olds = old.length === oldRows.length ? oldRecords : buildRecords(model, old);
+      const news = buildRecords(model, next);
+      await emitAfter(ctx, { newRecords: news, oldRecords: olds, changedFields: changedBetween(olds, news, attributes) });
+    }
+    return result;
+  });
+}
+
+/** New rows as the write is expected to leave them: old values plus the plain values (setters applied). */
+function propose(model: ModelStatic<Model>, oldRows: readonly Row[], spec: WhereUpdate): Model[] {
+  const updatedAt = internals(model)._timestampAttributes.updatedAt;
+  const stamp = updatedAt && spec.options.silent !== true ? new Date() : undefined;
+  return oldRows.map((row) => {
+    const record = model.build({ ...row } as never, { isNewRecord: false, raw: true });
+    if (Object.keys(spec.plainValues).length > 0) record.set(spec.plainValues as never);
+    if (stamp && updatedAt) record.setDataValue(updatedAt as never, new Date(stamp.getTime()) as never);
+    return record;
+  });
+}
+
+/** What before receivers changed on each proposed row, relative to the proposal. */
+function receiverEdits(
+  model: ModelStatic<Model>,
+  proposed: readonly Model[],
+  snapshots: readonly Row[],
+  attributes: readonly string[],
+): RowWrite[] {
+  const pks = internals(model).primaryKeyAttributes;
+  const writes: RowWrite[] = [];
+  proposed.forEach((record, i) => {
+    const snapshot = snapshots[i]!;
+    const set: Row = {};
+    for (const a of attributes) {
+      if (!sameValue(snapshot[a], record.dataValues[a])) set[a] = record.dataValues[a];
+    }
+    if (Object.keys(set).length > 0) {
+      writes.push({ key: Object.fromEntries(pks.map((pk) => [pk, snapshot[pk]])), set });
+    }
+  });
+  return writes;
+}

@@ -1,0 +1,65 @@
+import { Sequelize, type Options } from 'sequelize';
+import { Sequelize as TypedSequelize } from 'sequelize-typescript';
+import { installBulkSignals, type InstallOptions } from '../../lib';
+
+const CONTROL = /^(START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|SET (SESSION|TRANSACTION))/i;
+
+/**
+ * Counts statements through Sequelize's `logging` hook. Transaction control (BEGIN/COMMIT/ROLLBACK,
+ * savepoints) is not counted: the budgets are about data statements.
+ */
+export class StatementLog {
+  readonly statements: string[] = [];
+  private on = false;
+  readonly logging = (sql: string): void => {
+    if (!this.on) return;
+    const text = sql.replace(/^Executing \([^)]*\):\s*/, '');
+    if (!CONTROL.test(text)) this.statements.push(text);
+  };
+
+  /** Counts the statements `fn` issues. */
+  async count<T>(fn: () => Promise<T>): Promise<{ result: T; count: number; statements: string[] }> {
+    this.statements.length = 0;
+    this.on = true;
+    try {
+      const result = await fn();
+      return { result, count: this.statements.length, statements: [...this.statements] };
+    } finally {
+      this.on = false;
+    }
+  }
+}
+
+export interface TestDatabase {
+  readonly sequelize: Sequelize;
+  readonly log: StatementLog;
+}
+
+function baseOptions(log: StatementLog, extra: Options): Options {
+  return { dialect: 'postgres', logging: log.logging, pool: { max: 10, min: 0, idle: 1000 }, ...extra };
+}
+
+/** A Sequelize instance on the test database, with the library installed. Close it in `after`. */
+export function connect(
+  extra: Options = {},
+  install: InstallOptions | false = { warnOnMultipleReceivers: false },
+): TestDatabase {
+  const log = new StatementLog();
+  const sequelize = new Sequelize(process.env.DATABASE_URL!, baseOptions(log, extra));
+  if (install !== false) installBulkSignals(sequelize, install);
+  return { sequelize, log };
+}
+
+/** The same with sequelize-typescript's Sequelize. */
+export function connectTyped(extra: Options = {}): TestDatabase & { sequelize: TypedSequelize } {
+  const log = new StatementLog();
+  const sequelize = new TypedSequelize(process.env.DATABASE_URL!, baseOptions(log, extra));
+  installBulkSignals(sequelize, { warnOnMultipleReceivers: false });
+  return { sequelize, log };
+}
+
+/** The server's major version (the strategies differ between PostgreSQL 18 and older servers). */
+export async function serverMajor(sequelize: Sequelize): Promise<number> {
+  const [[row]] = await sequelize.query('SHOW server_version_num') as [[{ server_version_num: string }], unknown];
+  return Math.floor(Number(row.server_version_num) / 10000);
+}
