@@ -66,11 +66,13 @@ export function wrapIncrement(original: IncrementFn): IncrementFn {
       write: async (where, transaction) => {
         const result = await original.call(this, fields, {
           ...options, where, transaction, returning: true, [INTERNAL]: true,
-        }) as [[Row[], number], number];
-        const [rawRows, count] = result[0];
+        }) as [[Row[] | Model, number], number];
+        const [returned, count] = result[0];
+        // From instance.increment Sequelize copies the row into the instance and hands back the instance.
+        const rawRows = Array.isArray(returned) ? returned : [returned.dataValues as Row];
         const rows = rawRows.map((r) => rowToAttributes(model, r));
         // Sequelize's own result shape depends on the caller's `returning` (reference §2.9).
-        const pair = options?.returning === false ? [[], count] : [rawRows, count];
+        const pair = [options?.returning === false ? [] : returned, count];
         return { rows, result: options?.returning === true ? [pair, pair.length] : [pair] };
       },
       writeNothing: (transaction) => original.call(this, fields, { ...options, transaction, [INTERNAL]: true }),

@@ -63,3 +63,24 @@ export async function serverMajor(sequelize: Sequelize): Promise<number> {
   const [[row]] = await sequelize.query('SHOW server_version_num') as [[{ server_version_num: string }], unknown];
   return Math.floor(Number(row.server_version_num) / 10000);
 }
+
+/**
+ * Registers mocha hooks that connect (library installed), define the spec models under a table prefix,
+ * create their tables, and close the connection after the file. Returns the live handle.
+ */
+export function useDatabase(
+  prefix: string,
+  define: (sequelize: Sequelize, prefix: string) => unknown,
+  extra: Options = {},
+): TestDatabase {
+  const handle = {} as { sequelize: Sequelize; log: StatementLog };
+  before(async () => {
+    Object.assign(handle, connect(extra));
+    define(handle.sequelize, prefix);
+    await handle.sequelize.sync({ force: true });
+  });
+  after(async () => {
+    await handle.sequelize?.close();
+  });
+  return handle;
+}
