@@ -55,10 +55,10 @@ export function changedBetween(
   return out;
 }
 
-/** Attributes among `candidates` that carry a value in at least one record (the "set" attributes of a create). */
-export function presentIn(records: readonly Model[], candidates: readonly string[], skipNull: ReadonlySet<string>): string[] {
-  return candidates.filter((attribute) => records.some((r) => {
-    const v = r.dataValues[attribute];
-    return v !== undefined && !(v === null && skipNull.has(attribute));
-  }));
+/**
+ * Attributes among `candidates` that hold a non-null value in at least one record: what a create changed,
+ * from nothing (a column left or set NULL did not change).
+ */
+export function presentIn(records: readonly Model[], candidates: readonly string[]): string[] {
+  return candidates.filter((attribute) => records.some((r) => r.dataValues[attribute] != null));
 }

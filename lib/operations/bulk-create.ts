@@ -42,19 +42,18 @@ export function wrapBulkCreate(original: BulkCreateFn): BulkCreateFn {
     return withTransaction(model, options, async (transaction) => {
       const ctx = contextFor(model, 'Create', 'bulkCreate', 'model', transaction, options);
       const attributes = storedAttributes(model);
-      const pks = new Set(internals(model).primaryKeyAttributes);
       const instances = records.map((values) => this.build(values as never, {
         isNewRecord: true,
         ...(options?.include ? { include: options.include as never } : {}),
       }));
       if (hasBeforeReceivers(ctx)) {
-        await emitBefore(ctx, { newRecords: instances, oldRecords: [], changedFields: presentIn(instances, attributes, pks) });
+        await emitBefore(ctx, { newRecords: instances, oldRecords: [], changedFields: presentIn(instances, attributes) });
       }
       const created = await original.call(prebuilt(this, instances), instances, {
         ...options, transaction, [INTERNAL]: true,
       });
       if (hasAfterReceivers(ctx)) {
-        await emitAfter(ctx, { newRecords: created, oldRecords: [], changedFields: presentIn(created, attributes, pks) });
+        await emitAfter(ctx, { newRecords: created, oldRecords: [], changedFields: presentIn(created, attributes) });
       }
       return created;
     });

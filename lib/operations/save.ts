@@ -10,11 +10,6 @@ type SaveFn = (this: Model, options?: AnyOptions) => Promise<Model>;
 type CreateFn = (this: ModelStatic<Model>, values: unknown, options?: AnyOptions) => Promise<Model>;
 type InstanceUpdateFn = (this: Model, values: unknown, options?: AnyOptions) => Promise<Model>;
 
-/** Null primary keys of a new row are placeholders Sequelize fills in; they are not "set" attributes. */
-function primaryKeySet(model: ModelStatic<Model>): ReadonlySet<string> {
-  return new Set(internals(model).primaryKeyAttributes);
-}
-
 /**
  * `instance.save()` — and through it `Model.create` and `instance.update()`: create events for a new row,
  * update events for an existing one (old values from the instance's previous values, no query). Nothing
@@ -43,7 +38,7 @@ export function wrapSave(original: SaveFn): SaveFn {
         await emitBefore(ctx, {
           newRecords: [this],
           oldRecords,
-          changedFields: old ? changedBetween(oldRecords, [this], attributes) : presentIn([this], attributes, primaryKeySet(model)),
+          changedFields: old ? changedBetween(oldRecords, [this], attributes) : presentIn([this], attributes),
         });
         // Sequelize writes receiver edits by itself unless the caller named the fields; then add them.
         if (explicitFields) {
@@ -63,7 +58,7 @@ export function wrapSave(original: SaveFn): SaveFn {
         await emitAfter(ctx, {
           newRecords: [this],
           oldRecords,
-          changedFields: old ? changedBetween(oldRecords, [this], attributes) : presentIn([this], attributes, primaryKeySet(model)),
+          changedFields: old ? changedBetween(oldRecords, [this], attributes) : presentIn([this], attributes),
         });
       }
       return result;

@@ -12,9 +12,16 @@ export interface Recorded {
   changedFields: string[];
 }
 
+type Values = Record<string, unknown>;
+
 /** Picks some attributes of each record (ids, the fields a spec is about), in record order. */
-function pick(records: readonly Model[], fields: readonly string[]): Record<string, unknown>[] {
-  return records.map((r) => Object.fromEntries(fields.map((f) => [f, r.get(f)])));
+function pick(records: readonly Values[], fields: readonly string[]): Values[] {
+  return records.map((r) => Object.fromEntries(fields.map((f) => [f, r[f]])));
+}
+
+/** The records' values at delivery time (instances keep changing after the write). */
+function snapshot(records: readonly Model[]): Values[] {
+  return records.map((r) => ({ ...r.dataValues }));
 }
 
 /**
@@ -22,7 +29,9 @@ function pick(records: readonly Model[], fields: readonly string[]): Record<stri
  * `afterEach`.
  */
 export class Recorder {
-  readonly signals: Signal<Model>[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- specs read typed fields off recorded signals
+  readonly signals: Signal<any>[] = [];
+  private readonly seen: { newRecords: Values[]; oldRecords: Values[] }[] = [];
   readonly transactions: Transaction[] = [];
   private readonly offs: (() => void)[] = [];
 
@@ -31,6 +40,7 @@ export class Recorder {
       for (const event of events) {
         this.offs.push(bulkSignals.on(model, event, (signal) => {
           this.signals.push(signal as Signal<Model>);
+          this.seen.push({ newRecords: snapshot(signal.newRecords), oldRecords: snapshot(signal.oldRecords) });
           this.transactions.push(signal.transaction);
         }));
       }
@@ -39,13 +49,13 @@ export class Recorder {
 
   /** The recorded sequence with the given attributes of each record. */
   summary(fields: readonly string[]): Recorded[] {
-    return this.signals.map((s) => ({
+    return this.signals.map((s, i) => ({
       event: s.event,
       model: s.model.name,
       operation: s.operation,
       via: s.via,
-      newRecords: pick(s.newRecords, fields),
-      oldRecords: pick(s.oldRecords, fields),
+      newRecords: pick(this.seen[i]!.newRecords, fields),
+      oldRecords: pick(this.seen[i]!.oldRecords, fields),
       changedFields: [...s.changedFields].sort(),
     }));
   }
@@ -56,6 +66,7 @@ export class Recorder {
 
   clear(): void {
     this.signals.length = 0;
+    this.seen.length = 0;
     this.transactions.length = 0;
   }
 

@@ -1,0 +1,123 @@
+import { expect } from 'chai';
+import { bulkSignals, type Signal } from '../lib';
+import { useDatabase } from './support/database';
+import { Account, defineModels } from './support/models';
+import { Receivers, Recorder } from './support/recorder';
+
+const FIELDS = ['id', 'name', 'balance', 'status'];
+const SET_BEFORE = ['balance', 'name', 'status'];
+const SET_AFTER = ['balance', 'createdAt', 'id', 'name', 'status', 'updatedAt'];
+
+describe('create events', () => {
+  const db = useDatabase('crt', defineModels);
+  const receivers = new Receivers();
+  let recorder: Recorder;
+
+  beforeEach(async () => {
+    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    recorder = new Recorder([Account]);
+  });
+  afterEach(() => {
+    recorder.off();
+    receivers.clear();
+  });
+
+  it('Model.create delivers one record, before it has an id and after with the database\'s values', async () => {
+    const created = await Account.create({ name: 'x', balance: 5, ownerEmail: null, note: null, meta: null });
+    expect(recorder.summary(FIELDS)).to.deep.equal([
+      { event: 'validateCreate', model: 'Account', operation: 'create', via: 'instance', newRecords: [{ id: null, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_BEFORE },
+      { event: 'beforeCreate', model: 'Account', operation: 'create', via: 'instance', newRecords: [{ id: null, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_BEFORE },
+      { event: 'afterCreate', model: 'Account', operation: 'create', via: 'instance', newRecords: [{ id: 1, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_AFTER },
+    ]);
+    expect(recorder.signals[2]!.newRecords[0]).to.equal(created);
+    expect(new Set(recorder.transactions).size).to.equal(1);
+  });
+
+  it('save() of a new instance reports operation "save"', async () => {
+    const account = Account.build({ name: 'y' });
+    await account.save();
+    expect(recorder.summary(['id', 'name']).map((s) => [s.event, s.operation, s.newRecords])).to.deep.equal([
+      ['validateCreate', 'save', [{ id: null, name: 'y' }]],
+      ['beforeCreate', 'save', [{ id: null, name: 'y' }]],
+      ['afterCreate', 'save', [{ id: 1, name: 'y' }]],
+    ]);
+  });
+
+  it('writes what before receivers set', async () => {
+    receivers.add(bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
+      (newRecords[0] as Account).note = 'from receiver';
+    }));
+    const created = await Account.create({ name: 'z' });
+    await created.reload();
+    expect(created.note).to.equal('from receiver');
+  });
+
+  describe('Model.bulkCreate', () => {
+    it('delivers all records in the caller\'s order, with their ids, in one dispatch and one statement', async () => {
+      const { count, result } = await db.log.count(() => Account.bulkCreate([
+        { name: 'b', balance: 2 }, { name: 'a', balance: 1 }, { name: 'c', balance: 3, status: 'vip' },
+      ]));
+      expect(count).to.equal(1);
+      const before = [{ id: null, name: 'b', balance: 2, status: 'open' }, { id: null, name: 'a', balance: 1, status: 'open' }, { id: null, name: 'c', balance: 3, status: 'vip' }];
+      const after = before.map((r, i) => ({ ...r, id: i + 1 }));
+      expect(recorder.summary(FIELDS)).to.deep.equal([
+        { event: 'validateCreate', model: 'Account', operation: 'bulkCreate', via: 'model', newRecords: before, oldRecords: [], changedFields: SET_BEFORE },
+        { event: 'beforeCreate', model: 'Account', operation: 'bulkCreate', via: 'model', newRecords: before, oldRecords: [], changedFields: SET_BEFORE },
+        { event: 'afterCreate', model: 'Account', operation: 'bulkCreate', via: 'model', newRecords: after, oldRecords: [], changedFields: SET_AFTER },
+      ]);
+      const [, , afterSignal] = recorder.signals as Signal<Account>[];
+      expect(afterSignal!.newRecords).to.deep.equal(result, 'the instances the caller gets back');
+      expect(new Set(recorder.transactions).size).to.equal(1);
+    });
+
+    it('inserts per-row values that before receivers set, and runs setters once', async () => {
+      let setterCalls = 0;
+      const original = Object.getOwnPropertyDescriptor(Account.rawAttributes.name!, 'set');
+      Account.rawAttributes.name!.set = function set(this: Account, value: unknown) {
+        setterCalls++;
+        this.setDataValue('name', String(value).toUpperCase());
+      };
+      (Account as unknown as { refreshAttributes(): void }).refreshAttributes();
+      try {
+        receivers.add(bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
+          newRecords.forEach((r, i) => { (r as Account).note = `row ${i}`; });
+        }));
+        await Account.bulkCreate([{ name: 'p' }, { name: 'q' }]);
+        const rows = await Account.findAll({ order: [['id', 'ASC']] });
+        expect(rows.map((r) => [r.name, r.note])).to.deep.equal([['P', 'row 0'], ['Q', 'row 1']]);
+        expect(setterCalls).to.equal(2);
+      } finally {
+        if (original) Object.defineProperty(Account.rawAttributes.name!, 'set', original);
+        else delete Account.rawAttributes.name!.set;
+        (Account as unknown as { refreshAttributes(): void }).refreshAttributes();
+      }
+    });
+
+    it('refuses conflict options it cannot signal yet, writing nothing', async () => {
+      let error: unknown;
+      try {
+        await Account.bulkCreate([{ id: 1, name: 'dup' }], { updateOnDuplicate: ['name'] });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.have.property('name', 'UnsupportedOperationError');
+      expect(await Account.count()).to.equal(0);
+    });
+
+    it('a before receiver that throws vetoes the insert with its own error', async () => {
+      const veto = new Error('no negative balances');
+      receivers.add(bulkSignals.on(Account, 'validateCreate', ({ newRecords }) => {
+        if ((newRecords as Account[]).some((r) => r.balance < 0)) throw veto;
+      }));
+      let error: unknown;
+      try {
+        await Account.bulkCreate([{ name: 'ok', balance: 1 }, { name: 'bad', balance: -1 }]);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.equal(veto);
+      expect(await Account.count()).to.equal(0);
+      expect(recorder.events()).to.deep.equal(['validateCreate']);
+    });
+  });
+});
