@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import { Op } from 'sequelize';
+import { bulkSignals } from '../lib';
+import { useDatabase } from './support/database';
+import { Account, Ledger, defineModels } from './support/models';
+import { Receivers, Recorder } from './support/recorder';
+
+const FIELDS = ['id', 'name', 'balance'];
+
+describe('delete events', () => {
+  const db = useDatabase('del', defineModels);
+  const receivers = new Receivers();
+  let recorder: Recorder;
+
+  beforeEach(async () => {
+    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await Account.bulkCreate([{ name: 'c', balance: 3 }, { name: 'a', balance: 1 }, { name: 'b', balance: 2 }], { bypassSignals: true });
+    recorder = new Recorder([Account, Ledger]);
+  });
+  afterEach(() => {
+    recorder.off();
+    receivers.clear();
+  });
+
+  it('instance.destroy() delivers the row as it was, and no new records', async () => {
+    const account = (await Account.findByPk(2))!;
+    account.balance = 99; // unsaved: the old row is what the database held
+    await account.destroy();
+    const old = [{ id: 2, name: 'a', balance: 1 }];
+    expect(recorder.summary(FIELDS)).to.deep.equal(['validateDelete', 'beforeDelete', 'afterDelete'].map((event) => ({
+      event, model: 'Account', operation: 'destroy', via: 'instance', newRecords: [], oldRecords: old, changedFields: [],
+    })));
+    expect(await Account.count()).to.equal(2);
+    expect(new Set(recorder.transactions).size).to.equal(1);
+  });
+
+  it('Model.destroy({ where }) delivers every matched row in primary-key order, in two statements', async () => {
+    const { count, result } = await db.log.count(() => Account.destroy({ where: { balance: { [Op.gte]: 2 } } }));
+    expect(result).to.equal(2);
+    expect(count).to.equal(2);
+    const old = [{ id: 1, name: 'c', balance: 3 }, { id: 3, name: 'b', balance: 2 }];
+    expect(recorder.summary(FIELDS)).to.deep.equal(['validateDelete', 'beforeDelete', 'afterDelete'].map((event) => ({
+      event, model: 'Account', operation: 'destroy', via: 'model', newRecords: [], oldRecords: old, changedFields: [],
+    })));
+    expect((await Account.findAll()).map((a) => a.id)).to.deep.equal([2]);
+  });
+
+  it('a before-delete receiver that throws leaves every row in place', async () => {
+    receivers.add(bulkSignals.on(Account, 'beforeDelete', ({ oldRecords }) => {
+      if (oldRecords.length > 1) throw new Error('bulk deletes need approval');
+    }));
+    let error: unknown;
+    try {
+      await Account.destroy({ where: {} });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.have.property('message', 'bulk deletes need approval');
+    expect(await Account.count()).to.equal(3);
+    expect(recorder.events()).to.deep.equal(['validateDelete', 'beforeDelete']);
+  });
+
+  describe('paranoid models', () => {
+    beforeEach(async () => {
+      await Ledger.truncate({ force: true, restartIdentity: true, bypassSignals: true });
+      await Ledger.bulkCreate([{ label: 'x', amount: 1 }, { label: 'y', amount: 2 }, { label: 'z', amount: 3 }], { bypassSignals: true });
+      recorder.clear();
+    });
+
+    it('a soft instance.destroy() is a delete, not an update', async () => {
+      const row = (await Ledger.findByPk(1))!;
+      await row.destroy();
+      expect(recorder.summary(['id', 'amount']).map((s) => [s.event, s.oldRecords])).to.deep.equal([
+        ['validateDelete', [{ id: 1, amount: 1 }]], ['beforeDelete', [{ id: 1, amount: 1 }]], ['afterDelete', [{ id: 1, amount: 1 }]],
+      ]);
+      expect(await Ledger.count()).to.equal(2);
+      expect(await Ledger.count({ paranoid: false })).to.equal(3);
+    });
+
+    it('Model.destroy skips rows already soft-deleted, and force: true signals them too', async () => {
+      await Ledger.destroy({ where: { id: 1 } });
+      expect(recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => s.oldRecords)).to.deep.equal([[{ id: 1 }]]);
+      recorder.clear();
+      await Ledger.destroy({ where: {} });
+      expect(recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => s.oldRecords)).to.deep.equal([[{ id: 2 }, { id: 3 }]]);
+      recorder.clear();
+      await Ledger.destroy({ where: {}, force: true });
+      expect(recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => s.oldRecords)).to.deep.equal([[{ id: 1 }, { id: 2 }, { id: 3 }]]);
+      expect(await Ledger.count({ paranoid: false })).to.equal(0);
+    });
+  });
+
+  it('refuses to truncate silently while receivers listen', async () => {
+    let error: unknown;
+    try {
+      await Account.truncate();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.have.property('name', 'UnsupportedOperationError');
+    expect(await Account.count()).to.equal(3);
+  });
+});
