@@ -1,0 +1,84 @@
+import { expect } from 'chai';
+import { literal, type ModelStatic } from 'sequelize';
+import { bulkSignals } from '../lib';
+import { connect, useDatabase, type TestDatabase } from './support/database';
+import { Account, defineModels } from './support/models';
+import { Receivers } from './support/recorder';
+
+const N = 1000;
+const rows = () => Array.from({ length: N }, (_, i) => ({ name: `n${i}`, balance: i }));
+
+/** The statements each path issues, for 1000 rows (transaction control not counted). */
+describe('statement budget (1000 rows)', function () {
+  this.timeout(120000);
+  const db = useDatabase('bud', defineModels);
+  const receivers = new Receivers();
+  let vanilla: TestDatabase;
+  let VanillaAccount: ModelStatic<Account>;
+
+  before(async () => {
+    // The same table through a Sequelize instance that never installed the library.
+    vanilla = connect({}, false);
+    VanillaAccount = vanilla.sequelize.define('VanillaAccount', { ...Account.getAttributes() }, {
+      tableName: 'bud_accounts', underscored: true,
+    }) as unknown as ModelStatic<Account>;
+  });
+  after(() => vanilla.sequelize.close());
+
+  beforeEach(async () => {
+    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await Account.bulkCreate(rows(), { bypassSignals: true });
+  });
+  afterEach(() => receivers.clear());
+
+  const paths: Record<string, (M: ModelStatic<Account>) => Promise<unknown>> = {
+    'Model.update': (M) => M.update({ status: 'x' }, { where: {} }),
+    'Model.update with an expression': (M) => M.update({ balance: literal('balance + 1') }, { where: {} }),
+    'Model.destroy': (M) => M.destroy({ where: {} }),
+    'Model.bulkCreate': (M) => M.bulkCreate(rows()),
+    'Model.increment': (M) => M.increment('balance', { where: {} }),
+    'Model.create': (M) => M.create({ name: 'one' }),
+    'instance.update': async (M) => { const a = (await M.findByPk(1))!; await a.update({ balance: -1 }); },
+  };
+
+  for (const [path, run] of Object.entries(paths)) {
+    it(`${path} with no receivers issues exactly what vanilla Sequelize issues`, async () => {
+      const ours = await db.log.count(() => run(Account));
+      await Account.truncate({ restartIdentity: true, bypassSignals: true });
+      await Account.bulkCreate(rows(), { bypassSignals: true });
+      const theirs = await vanilla.log.count(() => run(VanillaAccount));
+      const shape = (sql: string[]) => sql.map((s) => s.replace(/"VanillaAccount"/g, '"Account"').replace(/'[^']*'/g, "'?'").replace(/\$\d+/g, '$?'));
+      expect(shape(ours.statements)).to.deep.equal(shape(theirs.statements));
+    });
+  }
+
+  const budgets: [string, number, () => Promise<unknown>][] = [
+    ['Model.update', 2, () => Account.update({ status: 'x' }, { where: {} })],
+    ['Model.update with an expression', 2, () => Account.update({ balance: literal('balance + 1') }, { where: {} })],
+    ['Model.destroy', 2, () => Account.destroy({ where: {} })],
+    ['Model.bulkCreate', 1, () => Account.bulkCreate(rows())],
+    ['Model.increment', 2, () => Account.increment('balance', { where: {} })],
+  ];
+  for (const [path, budget, run] of budgets) {
+    it(`${path} with before and after receivers: ${budget} statement(s)`, async () => {
+      let delivered = 0;
+      for (const family of ['Create', 'Update', 'Delete'] as const) {
+        receivers.add(bulkSignals.on(Account, `before${family}`, () => undefined));
+        receivers.add(bulkSignals.on(Account, `after${family}`, (s) => { delivered += s.newRecords.length + s.oldRecords.length; }));
+      }
+      const { count, statements } = await db.log.count(run);
+      expect(count, statements.map((s) => s.slice(0, 80)).join('\n')).to.equal(budget);
+      expect(delivered).to.be.at.least(N);
+    });
+  }
+
+  it('before receivers writing a different value per row: 3 statements, every value written', async () => {
+    receivers.add(bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
+      for (const r of newRecords as Account[]) r.note = `note ${r.id}`;
+    }));
+    const { count } = await db.log.count(() => Account.update({ status: 'x' }, { where: {} }));
+    expect(count).to.equal(3);
+    const written = await Account.findAll({ order: [['id', 'ASC']] });
+    expect(written.every((r) => r.note === `note ${r.id}` && r.status === 'x')).to.equal(true);
+  });
+});

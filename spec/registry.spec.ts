@@ -1,0 +1,149 @@
+import { expect } from 'chai';
+import { DataTypes, Model, Sequelize } from 'sequelize';
+import {
+  BulkSignalsError, InstallError, InvalidReceiverError, NotInstalledError, Priority, bulkSignals, installBulkSignals,
+} from '../lib';
+import { connect, type TestDatabase } from './support/database';
+import { Receivers } from './support/recorder';
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('installBulkSignals and the registry', () => {
+  let db: TestDatabase;
+  const receivers = new Receivers();
+  class Early extends Model { declare id: number; declare n: number }
+  class Late extends Model { declare id: number; declare n: number }
+  const attributes = { id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true }, n: DataTypes.INTEGER };
+
+  before(async () => {
+    db = connect({}, false);
+    Early.init(attributes, { sequelize: db.sequelize, tableName: 'reg_early', timestamps: false });
+    installBulkSignals(db.sequelize, { warnOnMultipleReceivers: true });
+    installBulkSignals(db.sequelize); // a second call is a no-op
+    Late.init(attributes, { sequelize: db.sequelize, tableName: 'reg_late', timestamps: false });
+    await db.sequelize.sync({ force: true });
+  });
+  after(() => db.sequelize.close());
+  afterEach(() => receivers.clear());
+
+  it('reaches models defined before and after the call, and a second install does not double signals', async () => {
+    const seen: string[] = [];
+    receivers.add(bulkSignals.on(Early, 'afterCreate', (s) => { seen.push(`${s.model.name}:${s.newRecords.length}`); }));
+    receivers.add(bulkSignals.on(Late, 'afterCreate', (s) => { seen.push(`${s.model.name}:${s.newRecords.length}`); }));
+    await Early.create({ n: 1 });
+    await Late.bulkCreate([{ n: 1 }, { n: 2 }]);
+    expect(seen).to.deep.equal(['Early:1', 'Late:2']);
+  });
+
+  it('signals writes through scoped models to the model\'s receivers', async () => {
+    Late.addScope('big', { where: { n: 2 } });
+    const seen: number[][] = [];
+    receivers.add(bulkSignals.on(Late, 'afterUpdate', (s) => { seen.push(s.newRecords.map((r) => r.get('n') as number)); }));
+    await Late.scope('big').update({ n: 20 }, { where: {} });
+    expect(seen).to.deep.equal([[20]]);
+  });
+
+  it('runs receivers by priority, ties in registration order, and off() unsubscribes', async () => {
+    const order: string[] = [];
+    const add = (name: string, priority?: number) => bulkSignals.on(Early, 'beforeUpdate', () => { order.push(name); }, priority === undefined ? {} : { priority });
+    const offNormal = add('normal-1');
+    receivers.add(offNormal);
+    receivers.add(add('lowest', Priority.LOWEST));
+    receivers.add(add('normal-2', Priority.NORMAL));
+    receivers.add(add('highest', Priority.HIGHEST));
+    receivers.add(add('high', Priority.HIGH));
+    receivers.add(add('custom-60', 60));
+    await Early.update({ n: 5 }, { where: {} });
+    expect(order).to.deep.equal(['highest', 'high', 'normal-1', 'normal-2', 'custom-60', 'lowest']);
+    offNormal();
+    offNormal(); // idempotent
+    order.length = 0;
+    await Early.update({ n: 6 }, { where: {} });
+    expect(order).to.deep.equal(['highest', 'high', 'normal-2', 'custom-60', 'lowest']);
+    expect(Priority).to.deep.equal({ HIGHEST: 0, HIGH: 25, NORMAL: 50, LOW: 75, LOWEST: 100 });
+  });
+
+  it('warns once when a model and event get a second receiver', async () => {
+    const warnings: Error[] = [];
+    const listener = (w: Error) => warnings.push(w);
+    process.on('warning', listener);
+    try {
+      receivers.add(bulkSignals.on(Early, 'afterDelete', () => undefined));
+      receivers.add(bulkSignals.on(Early, 'afterDelete', () => undefined));
+      receivers.add(bulkSignals.on(Early, 'afterDelete', () => undefined));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', listener);
+    }
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.include({ name: 'BulkSignalsWarning', code: 'BULK_SIGNALS_MULTIPLE_RECEIVERS' });
+    expect(warnings[0]!.message).to.contain('Early').and.contain('afterDelete');
+  });
+
+  it('does not warn when the instance was installed with warnOnMultipleReceivers: false', async () => {
+    const quiet = connect();
+    class Quiet extends Model {}
+    Quiet.init(attributes, { sequelize: quiet.sequelize, tableName: 'reg_quiet' });
+    const warnings: Error[] = [];
+    const listener = (w: Error) => warnings.push(w);
+    process.on('warning', listener);
+    try {
+      receivers.add(bulkSignals.on(Quiet, 'afterDelete', () => undefined));
+      receivers.add(bulkSignals.on(Quiet, 'afterDelete', () => undefined));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', listener);
+      await quiet.sequelize.close();
+    }
+    expect(warnings).to.deep.equal([]);
+  });
+
+  describe('bad input gets a typed error naming what was expected', () => {
+    const cases: [string, () => unknown, typeof BulkSignalsError, RegExp][] = [
+      ['an unknown event', () => bulkSignals.on(Early, 'afterUpdte' as 'afterUpdate', () => undefined), InvalidReceiverError, /Early.*afterUpdte.*unknown event.*afterUpdate/],
+      ['a target that is not a model', () => bulkSignals.on({} as typeof Early, 'afterUpdate', () => undefined), InvalidReceiverError, /model class.*object/],
+      ['a receiver that is not a function', () => bulkSignals.on(Early, 'afterUpdate', 'log' as never), InvalidReceiverError, /Early.*afterUpdate.*function.*string/],
+      ['a non-finite priority', () => bulkSignals.on(Early, 'afterUpdate', () => undefined, { priority: Number.NaN }), InvalidReceiverError, /Early.*afterUpdate.*finite.*NaN/],
+      ['bypass without a function', () => bulkSignals.bypass(undefined as never), InvalidReceiverError, /bypass expected a function/],
+      ['install on something else', () => installBulkSignals({} as Sequelize), InstallError, /expected a Sequelize instance/],
+    ];
+    for (const [what, fn, type, message] of cases) {
+      it(what, () => {
+        const error = thrown(fn);
+        expect(error).to.be.instanceOf(type).and.instanceOf(BulkSignalsError);
+        expect((error as Error).message).to.match(message);
+      });
+    }
+
+    it('a model whose Sequelize instance never ran installBulkSignals (throws, so it cannot fail silently)', async () => {
+      const plain = connect({}, false);
+      class Orphan extends Model {}
+      Orphan.init(attributes, { sequelize: plain.sequelize, tableName: 'reg_orphan' });
+      try {
+        const error = thrown(() => bulkSignals.on(Orphan, 'afterCreate', () => undefined)) as NotInstalledError;
+        expect(error).to.be.instanceOf(NotInstalledError);
+        expect(error).to.include({ modelName: 'Orphan', event: 'afterCreate' });
+        expect(error.message).to.match(/never ran installBulkSignals/);
+      } finally {
+        await plain.sequelize.close();
+      }
+    });
+
+    it('a non-PostgreSQL dialect', async () => {
+      // Only the pg driver is installed here, so stand a MySQL instance in by its dialect name.
+      const other = new Sequelize(process.env.DATABASE_URL!, { logging: false });
+      Object.assign(other, { getDialect: () => 'mysql' });
+      const error = thrown(() => installBulkSignals(other));
+      expect(error).to.be.instanceOf(InstallError);
+      expect((error as Error).message).to.match(/PostgreSQL.*mysql/);
+      await other.close();
+    });
+  });
+});
