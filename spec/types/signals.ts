@@ -1,0 +1,62 @@
+// Compiled with `tsc --noEmit` by spec/types.spec.ts. Every `@ts-expect-error` must be needed: an unused one
+// fails the compile, so each marks a mistake the types really catch.
+import {
+  DataTypes, Model, Sequelize, type CreationOptional, type InferAttributes, type InferCreationAttributes,
+} from 'sequelize';
+import { bulkSignals, installBulkSignals, Priority, type Signal } from '../../lib';
+
+class Account extends Model<InferAttributes<Account>, InferCreationAttributes<Account>> {
+  declare id: CreationOptional<number>;
+  declare balance: number;
+  declare name: string;
+}
+const sequelize = new Sequelize('postgres://localhost/none');
+Account.init({ id: { type: DataTypes.INTEGER, primaryKey: true }, balance: DataTypes.INTEGER, name: DataTypes.STRING }, { sequelize });
+installBulkSignals(sequelize, { warnOnMultipleReceivers: false });
+
+const off: () => void = bulkSignals.on(Account, 'afterUpdate', (signal) => {
+  const accounts: readonly Account[] = signal.newRecords;
+  const old: readonly Account[] = signal.oldRecords;
+  const balance: number = accounts[0]!.balance - old[0]!.balance;
+  const fields: readonly ('id' | 'balance' | 'name')[] = signal.changedFields;
+  const event: 'afterUpdate' = signal.event;
+  void [balance, fields, event, signal.transaction.LOCK];
+  // @ts-expect-error -- the payload is readonly
+  signal.newRecords = [];
+  // @ts-expect-error -- a field the model does not have
+  void accounts[0]!.balanse;
+  // @ts-expect-error -- changedFields only holds the model's attribute names
+  const wrong: 'nope' = signal.changedFields[0]!;
+  void wrong;
+}, { priority: Priority.HIGH });
+off();
+
+// @ts-expect-error -- a wrong event name does not compile
+bulkSignals.on(Account, 'afterUpdte', () => undefined);
+
+// @ts-expect-error -- priority is a number
+bulkSignals.on(Account, 'beforeCreate', () => undefined, { priority: 'high' });
+
+bulkSignals.on(Account, 'beforeDelete', async ({ oldRecords }: Signal<Account>) => {
+  await Promise.resolve(oldRecords.length);
+});
+
+// Per-call options type-check on every write method.
+async function writes(a: Account): Promise<void> {
+  await Account.bulkCreate([{ balance: 1, name: 'x' }], { bypassSignals: true });
+  await Account.create({ balance: 1, name: 'x' }, { bypassValidation: true });
+  await Account.update({ balance: 2 }, { where: { id: 1 }, bypassSignals: true, bypassValidation: true });
+  await Account.destroy({ where: { id: 1 }, bypassSignals: true });
+  await Account.increment('balance', { where: { id: 1 }, bypassSignals: true });
+  await Account.decrement('balance', { where: { id: 1 }, bypassSignals: true });
+  await a.save({ bypassSignals: true });
+  await a.update({ balance: 3 }, { bypassSignals: true });
+  await a.destroy({ bypassSignals: true });
+  await a.increment('balance', { bypassSignals: true });
+  // @ts-expect-error -- a misspelt option is still caught
+  await Account.update({ balance: 2 }, { where: { id: 1 }, bypassSignal: true });
+}
+void writes;
+
+const result: Promise<number> = bulkSignals.bypass(async () => 1);
+void result;
