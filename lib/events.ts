@@ -11,7 +11,8 @@ export type Operation =
   | 'bulkCreate' // Model.bulkCreate
   | 'destroy' // instance.destroy() or Model.destroy({ where })
   | 'increment' // Model.increment / instance.increment
-  | 'decrement'; // Model.decrement / instance.decrement
+  | 'decrement' // Model.decrement / instance.decrement
+  | 'restore'; // instance.restore() of a paranoid row
 
 /** `'instance'` when the call was made on one instance, `'model'` for static (where- or list-based) calls. */
 export type Via = 'instance' | 'model';

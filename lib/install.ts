@@ -3,7 +3,8 @@ import { InstallError } from './errors';
 import { installStateOf, markInstalled, type InstallOptions } from './install-state';
 import { wrapBulkCreate } from './operations/bulk-create';
 import { wrapInstanceDestroy, wrapModelDestroy } from './operations/destroy';
-import { wrapCreate, wrapInstanceUpdate, wrapSave } from './operations/save';
+import { wrapModelRestore, wrapUpsert } from './operations/not-yet';
+import { wrapCreate, wrapInstanceRestore, wrapInstanceUpdate, wrapSave } from './operations/save';
 import { wrapIncrement, wrapModelUpdate } from './operations/update';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,11 +22,14 @@ const STATIC_WRAPPERS: Record<string, Wrapper> = {
   update: wrapModelUpdate,
   destroy: wrapModelDestroy,
   increment: wrapIncrement,
+  upsert: wrapUpsert,
+  restore: wrapModelRestore,
 };
 const INSTANCE_WRAPPERS: Record<string, Wrapper> = {
   save: wrapSave,
   update: wrapInstanceUpdate,
   destroy: wrapInstanceDestroy,
+  restore: wrapInstanceRestore,
 };
 
 function wrapAll(target: Record<string, unknown>, wrappers: Record<string, Wrapper>): void {

@@ -19,7 +19,7 @@ describe('bypass', () => {
   });
   afterEach(() => recorder.off());
 
-  const paths = {
+  const paths: Record<string, (options: object) => Promise<unknown>> = {
     'Model.create': (o: object) => Account.create({ name: 'x' }, o),
     'Model.bulkCreate': (o: object) => Account.bulkCreate([{ name: 'x' }], o),
     'Model.update': (o: object) => Account.update({ balance: 5 }, { where: {}, ...o }),

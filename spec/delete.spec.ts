@@ -77,6 +77,18 @@ describe('delete events', () => {
       expect(await Ledger.count({ paranoid: false })).to.equal(3);
     });
 
+    it('instance.restore() is an update: deletedAt back to null', async () => {
+      await Ledger.destroy({ where: { id: 2 }, bypassSignals: true });
+      const row = (await Ledger.findByPk(2, { paranoid: false }))!;
+      const deletedAt = row.deletedAt;
+      await row.restore();
+      const signals = recorder.summary(['id', 'deletedAt']);
+      expect(signals.map((s) => [s.event, s.operation, s.via, s.oldRecords, s.newRecords, s.changedFields])).to.deep.equal(
+        ['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((event) => [event, 'restore', 'instance', [{ id: 2, deletedAt }], [{ id: 2, deletedAt: null }], ['deletedAt']]),
+      );
+      expect(await Ledger.count()).to.equal(3);
+    });
+
     it('Model.destroy skips rows already soft-deleted, and force: true signals them too', async () => {
       await Ledger.destroy({ where: { id: 1 } });
       expect(recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => s.oldRecords)).to.deep.equal([[{ id: 1 }]]);
@@ -88,6 +100,26 @@ describe('delete events', () => {
       expect(recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => s.oldRecords)).to.deep.equal([[{ id: 1 }, { id: 2 }, { id: 3 }]]);
       expect(await Ledger.count({ paranoid: false })).to.equal(0);
     });
+  });
+
+  describe('paths not signalled yet refuse rather than write unseen', () => {
+    for (const [path, run] of [
+      ['Model.upsert', () => Account.upsert({ id: 1, name: 'u' })],
+      ['Model.restore', () => Ledger.restore({ where: {} })],
+      ['Model.bulkCreate with ignoreDuplicates', () => Account.bulkCreate([{ id: 1, name: 'u' }], { ignoreDuplicates: true })],
+    ] as const) {
+      it(path, async () => {
+        let error: unknown;
+        try {
+          await run();
+        } catch (e) {
+          error = e;
+        }
+        expect(error).to.have.property('name', 'UnsupportedOperationError');
+        expect((error as Error).message).to.match(/cannot be signalled yet; nothing was written. Pass bypassSignals/);
+        expect((await Account.findByPk(1))!.name).to.equal('c');
+      });
+    }
   });
 
   it('refuses to truncate silently while receivers listen', async () => {

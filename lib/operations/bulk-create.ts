@@ -34,8 +34,8 @@ export function wrapBulkCreate(original: BulkCreateFn): BulkCreateFn {
     if (options?.updateOnDuplicate || options?.ignoreDuplicates) {
       throw new UnsupportedOperationError(
         `${model.name}.bulkCreate with ${options.updateOnDuplicate ? 'updateOnDuplicate' : 'ignoreDuplicates'} cannot be `
-          + 'signalled yet (inserted and conflicting rows are not told apart); nothing was written. '
-          + 'Pass bypassSignals: true to write without signals.',
+          + 'signalled yet; nothing was written. Pass bypassSignals: true to write without signals '
+          + '(inserted and conflicting rows are not told apart yet).',
         { modelName: model.name, event: 'beforeCreate' },
       );
     }

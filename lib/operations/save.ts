@@ -79,3 +79,12 @@ export function wrapInstanceUpdate(original: InstanceUpdateFn): InstanceUpdateFn
     return original.call(this, values, { ...options, [OPERATION]: 'update' });
   };
 }
+
+type InstanceRestoreFn = (this: Model, options?: AnyOptions) => Promise<unknown>;
+
+/** `instance.restore()`: Sequelize saves `deletedAt = null`; tagged so `save` reports `operation: 'restore'`. */
+export function wrapInstanceRestore(original: InstanceRestoreFn): InstanceRestoreFn {
+  return function restore(this: Model, options) {
+    return original.call(this, { ...options, [OPERATION]: 'restore' });
+  };
+}
