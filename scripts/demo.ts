@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     await step('Account.bulkCreate 3 rows', () => Account.bulkCreate([
       { owner: 'ada', balance: 100 }, { owner: 'bob', balance: 20 }, { owner: 'cy', balance: 5 },
     ]));
-    await step('Account.update with an expression (balance - 30) for every row', () => Account.update({ balance: literal('balance - 30') }, { where: {} }));
+    await step('Account.update with an expression (balance * 2) for every row', () => Account.update({ balance: literal('balance * 2') }, { where: {} }));
     await step('Account.increment bob by 50', () => Account.increment('balance', { by: 50, where: { owner: 'bob' } }));
     await step('Account.update setting balance -10 (a before receiver marks the row overdrawn)', () => Account.update({ balance: -10 }, { where: { owner: 'cy' } }));
     await step('instance.update on ada (plus the findOne that loads her)', async () => (await Account.findOne({ where: { owner: 'ada' } }))!.update({ balance: 7 }));

@@ -93,6 +93,31 @@ describe('create events', () => {
       }
     });
 
+    it('inserts receiver edits even when the caller names the fields', async () => {
+      receivers.add(bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
+        for (const r of newRecords as Account[]) r.note = `note for ${r.name}`;
+      }));
+      await Account.bulkCreate([{ name: 'f', balance: 7 }], { fields: ['name'] });
+      const [row] = await Account.findAll();
+      expect([row!.name, row!.balance, row!.note]).to.deep.equal(['f', 0, 'note for f']);
+    });
+
+    it('signals once when the caller asks Sequelize for individualHooks', async () => {
+      const perRow: string[] = [];
+      Account.addHook('beforeCreate', 'spec-individual', (instance: Account) => { perRow.push(instance.name); });
+      try {
+        await Account.bulkCreate([{ name: 'i1' }, { name: 'i2' }], { individualHooks: true });
+      } finally {
+        Account.removeHook('beforeCreate', 'spec-individual');
+      }
+      expect(perRow.sort()).to.deep.equal(['i1', 'i2']);
+      expect(recorder.summary(['id', 'name']).map((s) => [s.event, s.operation, s.newRecords])).to.deep.equal([
+        ['validateCreate', 'bulkCreate', [{ id: null, name: 'i1' }, { id: null, name: 'i2' }]],
+        ['beforeCreate', 'bulkCreate', [{ id: null, name: 'i1' }, { id: null, name: 'i2' }]],
+        ['afterCreate', 'bulkCreate', [{ id: 1, name: 'i1' }, { id: 2, name: 'i2' }]],
+      ]);
+    });
+
     it('refuses conflict options it cannot signal yet, writing nothing', async () => {
       let error: unknown;
       try {

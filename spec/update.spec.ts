@@ -146,6 +146,24 @@ describe('update events', () => {
       expect(rows.map((r) => [r.id, r.balance, r instanceof Account])).to.deep.equal([[1, 31, true]]);
     });
 
+    it('signals once, with the same payload, when the caller also asks Sequelize for individualHooks', async () => {
+      const sequelizeHookSaw: number[] = [];
+      Account.addHook('beforeUpdate', 'spec-individual', (instance: Account) => { sequelizeHookSaw.push(instance.id); });
+      try {
+        const [count] = await Account.update({ status: 'ih' }, { where: { id: [1, 2] }, individualHooks: true });
+        expect(count).to.equal(2);
+      } finally {
+        Account.removeHook('beforeUpdate', 'spec-individual');
+      }
+      expect(sequelizeHookSaw.sort()).to.deep.equal([1, 2]);
+      expect(recorder.summary(['id', 'status']).filter((s) => s.event === 'afterUpdate')).to.deep.equal([{
+        event: 'afterUpdate', model: 'Account', operation: 'update', via: 'model',
+        oldRecords: [{ id: 1, status: 'open' }, { id: 2, status: 'open' }],
+        newRecords: [{ id: 1, status: 'ih' }, { id: 2, status: 'ih' }],
+        changedFields: ['status', 'updatedAt'],
+      }]);
+    });
+
     it('signals nothing when no row matches', async () => {
       const { result } = await db.log.count(() => Account.update({ status: 'x' }, { where: { id: 999 } }));
       expect(result).to.deep.equal([0]);
@@ -189,7 +207,7 @@ describe('update events', () => {
   });
 
   describe('increment / decrement', () => {
-    it('Model.increment delivers the database-computed values and keeps Sequelize\'s return shape', async () => {
+    it('Model.increment delivers the database-computed values (predicted on the locked row before) and keeps Sequelize\'s return shape', async () => {
       const vanilla = await Account.increment('balance', { by: 0, where: { id: 1 }, bypassSignals: true });
       const ours = await Account.increment('balance', { by: 5, where: { id: [1, 2] } });
       expect(ours.length).to.equal(vanilla.length);
@@ -199,7 +217,8 @@ describe('update events', () => {
       expect(recorder.summary(['id', 'balance'])).to.deep.equal(['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((event) => ({
         event, model: 'Account', operation: 'increment', via: 'model',
         oldRecords: [{ id: 1, balance: 30 }, { id: 2, balance: 10 }],
-        newRecords: event === 'afterUpdate' ? [{ id: 1, balance: 35 }, { id: 2, balance: 15 }] : [{ id: 1, balance: 30 }, { id: 2, balance: 10 }],
+        // before receivers see the increment evaluated on the locked rows, after receivers what was written
+        newRecords: [{ id: 1, balance: 35 }, { id: 2, balance: 15 }],
         changedFields: ['balance', 'updatedAt'],
       })));
     });

@@ -62,3 +62,8 @@ export function changedBetween(
 export function presentIn(records: readonly Model[], candidates: readonly string[]): string[] {
   return candidates.filter((attribute) => records.some((r) => r.dataValues[attribute] != null));
 }
+
+/** Attributes whose value in some record differs from that record's earlier copy in `before`. */
+export function editedAttributes(records: readonly Model[], before: readonly Record<string, unknown>[], candidates: readonly string[]): string[] {
+  return candidates.filter((a) => records.some((r, i) => !sameValue(before[i]?.[a], r.dataValues[a])));
+}

@@ -48,8 +48,12 @@ export function columnOf(model: ModelStatic<Model>, attribute: string): string {
   return internals(model).rawAttributes[attribute]?.field ?? attribute;
 }
 
-/** Maps a raw row keyed by column names (or attribute names) to one keyed by attribute names. */
-export function rowToAttributes(model: ModelStatic<Model>, row: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Maps a raw row keyed by column names (or attribute names) to one keyed by attribute names. Accepts an
+ * instance too (Sequelize hands back instances on some paths, e.g. `individualHooks`).
+ */
+export function rowToAttributes(model: ModelStatic<Model>, input: Record<string, unknown> | Model): Record<string, unknown> {
+  const row = isInstance(input) ? (input.dataValues as Record<string, unknown>) : input;
   const out: Record<string, unknown> = {};
   for (const attribute of storedAttributes(model)) {
     const column = columnOf(model, attribute);
@@ -70,4 +74,10 @@ function keyPart(value: unknown): string {
   if (value instanceof Date) return String(value.getTime());
   if (Buffer.isBuffer(value)) return value.toString('hex');
   return String(value);
+}
+
+function isInstance(value: unknown): value is Model {
+  return typeof value === 'object' && value !== null
+    && typeof (value as { get?: unknown }).get === 'function'
+    && typeof (value as { dataValues?: unknown }).dataValues === 'object';
 }

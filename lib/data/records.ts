@@ -1,8 +1,12 @@
-import { Op, type FindOptions, type Model, type ModelStatic, type Transaction, type WhereOptions } from 'sequelize';
+import { Op, literal, type FindOptions, type Model, type ModelStatic, type Transaction, type WhereOptions } from 'sequelize';
 import { copyValues } from './diff';
 import { internals, keyOf, storedAttributes } from './model-info';
 
 export type Row = Record<string, unknown>;
+type Literal = ReturnType<typeof literal>;
+
+/** Prefix of computed columns a locked read returns (see `readLocked`'s `computed`). */
+export const PREDICTED = '__bulk_signals_next_';
 
 /** Instances built once from rows keyed by attribute name, as Sequelize's own reads would build them. */
 export function buildRecords<M extends Model>(model: ModelStatic<M>, rows: readonly Row[]): M[] {
@@ -25,13 +29,21 @@ export function previousRecord<M extends Model>(model: ModelStatic<M>, instance:
 export async function readLocked(
   model: ModelStatic<Model>,
   where: WhereOptions | undefined,
-  options: { transaction: Transaction; paranoid?: boolean; logging?: unknown; benchmark?: unknown },
+  options: {
+    transaction: Transaction;
+    paranoid?: boolean;
+    logging?: unknown;
+    benchmark?: unknown;
+    /** Extra SQL expressions to evaluate on each locked row, returned under `PREDICTED + attribute`. */
+    computed?: Readonly<Record<string, string>>;
+  },
 ): Promise<Row[]> {
   const pks = internals(model).primaryKeyAttributes;
+  const computed = Object.entries(options.computed ?? {}).map(([a, sql]) => [literal(sql), `${PREDICTED}${a}`] as [Literal, string]);
   // `hooks: false` is honoured by findAll at run time but missing from its option types.
   const findOptions: FindOptions & { hooks: false } = {
     where,
-    attributes: storedAttributes(model),
+    attributes: [...storedAttributes(model), ...computed],
     order: pks.map((pk) => [pk, 'ASC']),
     lock: true,
     raw: true,

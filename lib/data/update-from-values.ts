@@ -1,32 +1,12 @@
 import { QueryTypes, type Model, type ModelStatic, type Transaction } from 'sequelize';
 import { columnOf, internals, rowToAttributes } from './model-info';
+import { generatorOf, sqlType } from './sql';
 import type { Row } from './records';
 
 /** One row to write: its primary key values and the attributes to set on it. */
 export interface RowWrite {
   readonly key: Row;
   readonly set: Row;
-}
-
-interface QueryGenerator {
-  quoteIdentifier(id: string): string;
-  quoteTable(table: unknown): string;
-  escape(value: unknown, field?: unknown, options?: unknown): string;
-  pgEnumName?(table: unknown, column: string, options?: unknown): string;
-}
-
-function generatorOf(model: ModelStatic<Model>): QueryGenerator {
-  return (model as unknown as { queryInterface: { queryGenerator: QueryGenerator } }).queryInterface.queryGenerator;
-}
-
-/** The SQL type to cast a VALUES entry to, so that NULLs, JSON, enums and arrays land with the column's type. */
-function sqlType(model: ModelStatic<Model>, attribute: string, qg: QueryGenerator): string {
-  const type = internals(model).rawAttributes[attribute]!.type as { key?: string; toSql?: () => string; type?: { key?: string } };
-  if (type.key === 'ENUM' && qg.pgEnumName) return qg.pgEnumName(model.getTableName(), columnOf(model, attribute), { schema: false });
-  if (type.key === 'ARRAY' && type.type?.key === 'ENUM' && qg.pgEnumName) {
-    return `${qg.pgEnumName(model.getTableName(), columnOf(model, attribute), { schema: false })}[]`;
-  }
-  return type.toSql ? type.toSql() : String(type.key);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { UnsupportedOperationError } from '../errors';
-import { presentIn } from '../data/diff';
+import { editedAttributes, presentIn } from '../data/diff';
 import { canonicalModel, internals, storedAttributes } from '../data/model-info';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
 import { INTERNAL, contextFor, isInternal, signalsOn, withTransaction, type AnyOptions } from './context';
@@ -46,11 +46,15 @@ export function wrapBulkCreate(original: BulkCreateFn): BulkCreateFn {
         isNewRecord: true,
         ...(options?.include ? { include: options.include as never } : {}),
       }));
+      let fields = Array.isArray(options?.fields) ? (options.fields as string[]) : undefined;
       if (hasBeforeReceivers(ctx)) {
+        const before = fields ? instances.map((i) => ({ ...i.dataValues })) : [];
         await emitBefore(ctx, { newRecords: instances, oldRecords: [], changedFields: presentIn(instances, attributes) });
+        // With explicit fields Sequelize inserts only those: add what receivers set.
+        if (fields) fields = [...new Set([...fields, ...editedAttributes(instances, before, attributes)])];
       }
       const created = await original.call(prebuilt(this, instances), instances, {
-        ...options, transaction, [INTERNAL]: true,
+        ...options, ...(fields ? { fields } : {}), transaction, [INTERNAL]: true,
       });
       if (hasAfterReceivers(ctx)) {
         await emitAfter(ctx, { newRecords: created, oldRecords: [], changedFields: presentIn(created, attributes) });

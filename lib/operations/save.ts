@@ -1,5 +1,5 @@
 import type { Model, ModelStatic } from 'sequelize';
-import { changedBetween, presentIn, sameValue } from '../data/diff';
+import { changedBetween, editedAttributes, presentIn } from '../data/diff';
 import { canonicalModel, internals, storedAttributes } from '../data/model-info';
 import { previousRecord } from '../data/records';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
@@ -42,8 +42,7 @@ export function wrapSave(original: SaveFn): SaveFn {
         });
         // Sequelize writes receiver edits by itself unless the caller named the fields; then add them.
         if (explicitFields) {
-          const edited = attributes.filter((a) => !sameValue(before[a], this.dataValues[a]));
-          fields = [...new Set([...explicitFields, ...edited])];
+          fields = [...new Set([...explicitFields, ...editedAttributes([this], [before], attributes)])];
         }
         if (!isNew && !this.changed()) return original.call(this, { ...options, transaction, [INTERNAL]: this });
       }

@@ -1,5 +1,6 @@
 import type { Model, ModelStatic, WhereOptions } from 'sequelize';
-import { canonicalModel, rowToAttributes } from '../data/model-info';
+import { canonicalModel, columnOf, rowToAttributes } from '../data/model-info';
+import { generatorOf, sqlType } from '../data/sql';
 import type { Row } from '../data/records';
 import { INTERNAL, isInternal, signalsOn, type AnyOptions } from './context';
 import { isExpression, runWhereUpdate } from './where-update';
@@ -52,9 +53,15 @@ export function wrapIncrement(original: IncrementFn): IncrementFn {
     const model = canonicalModel(this);
     if (isInternal(options, model) || !signalsOn(model, 'Update', options)) return original.call(this, fields, options);
     const decrement = options?.increment === false;
-    const expressionFields = typeof fields === 'string' ? [fields]
-      : Array.isArray(fields) ? fields.map(String)
-        : Object.keys((fields ?? {}) as object);
+    const by = options?.by ?? 1;
+    const amounts: Row = typeof fields === 'string' ? { [fields]: by }
+      : Array.isArray(fields) ? Object.fromEntries(fields.map((f) => [String(f), by]))
+        : { ...(fields as Row) };
+    const expressionFields = Object.keys(amounts);
+    // The same arithmetic Sequelize's increment writes, evaluated on the locked row, casts to the column type.
+    const qg = generatorOf(model);
+    const predictions = Object.fromEntries(expressionFields.filter((a) => a in model.getAttributes()).map((a) => [a,
+      `CAST(${qg.quoteIdentifier(columnOf(model, a))} ${decrement ? '-' : '+'} ${qg.escape(amounts[a])} AS ${sqlType(model, a, qg)})`]));
     return runWhereUpdate(this, {
       operation: decrement ? 'decrement' : 'increment',
       via: options?.instance ? 'instance' : 'model',
@@ -63,6 +70,7 @@ export function wrapIncrement(original: IncrementFn): IncrementFn {
       paranoid: false, // Sequelize's increment has no paranoid clause
       plainValues: {},
       expressionFields,
+      predictions,
       write: async (where, transaction) => {
         const result = await original.call(this, fields, {
           ...options, where, transaction, returning: true, [INTERNAL]: true,

@@ -1,7 +1,7 @@
 import { Utils, type Model, type ModelStatic, type Transaction, type WhereOptions } from 'sequelize';
 import { changedBetween, copyValues, sameValue } from '../data/diff';
 import { canonicalModel, internals, keyOf, storedAttributes } from '../data/model-info';
-import { buildRecords, pairByKey, readLocked, whereKeys, type Row } from '../data/records';
+import { PREDICTED, buildRecords, pairByKey, readLocked, whereKeys, type Row } from '../data/records';
 import { updateRowsFromValues, type RowWrite } from '../data/update-from-values';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
 import type { Operation, Via } from '../events';
@@ -19,6 +19,11 @@ export interface WhereUpdate {
   readonly plainValues: Row;
   /** Attributes set by expressions (literal, fn, col, increment): computed by the database. */
   readonly expressionFields: readonly string[];
+  /**
+   * SQL that computes, on the locked row, what some expression fields will become (side-effect free
+   * arithmetic only, e.g. increment): before receivers then see those values instead of the current ones.
+   */
+  readonly predictions?: Readonly<Record<string, string>>;
   /** Runs Sequelize's own write restricted to `where` (the locked keys); returns new rows and the caller's result. */
   write(where: WhereOptions, transaction: Transaction): Promise<{ rows: Row[]; result: unknown }>;
   /** The caller's result when nothing matched (Sequelize's own write, which still runs its hooks). */
@@ -39,14 +44,17 @@ export async function runWhereUpdate(scoped: ModelStatic<Model>, spec: WhereUpda
   return withTransaction(model, spec.options, async (transaction) => {
     const ctx = contextFor(model, 'Update', spec.operation, spec.via, transaction, spec.options);
     const logging = { logging: spec.options.logging, benchmark: spec.options.benchmark };
-    const oldRows = await readLocked(scoped, spec.where, { transaction, paranoid: spec.paranoid, ...logging });
+    const locked = await readLocked(scoped, spec.where, {
+      transaction, paranoid: spec.paranoid, computed: spec.predictions, ...logging,
+    });
+    const { oldRows, predicted } = splitPredictions(locked);
     if (oldRows.length === 0) return spec.writeNothing(transaction);
     const attributes = storedAttributes(model);
     const oldRecords = buildRecords(model, oldRows);
 
     let writes: RowWrite[] = [];
     if (hasBeforeReceivers(ctx)) {
-      const proposed = propose(model, oldRows, spec);
+      const proposed = propose(model, oldRows, predicted, spec);
       const snapshots = proposed.map((p) => copyValues(p.dataValues, attributes));
       const changed = new Set([...changedBetween(oldRecords, proposed, attributes), ...spec.expressionFields]);
       await emitBefore(ctx, { newRecords: proposed, oldRecords, changedFields: attributes.filter((a) => changed.has(a)) });
@@ -70,12 +78,32 @@ export async function runWhereUpdate(scoped: ModelStatic<Model>, spec: WhereUpda
   });
 }
 
-/** New rows as the write is expected to leave them: old values plus the plain values (setters applied). */
-function propose(model: ModelStatic<Model>, oldRows: readonly Row[], spec: WhereUpdate): Model[] {
+/** Separates the computed prediction columns of a locked read from the rows themselves. */
+function splitPredictions(locked: Row[]): { oldRows: Row[]; predicted: Row[] } {
+  if (locked.length === 0 || !Object.keys(locked[0]!).some((k) => k.startsWith(PREDICTED))) return { oldRows: locked, predicted: [] };
+  const predicted: Row[] = [];
+  const oldRows = locked.map((row) => {
+    const own: Row = {};
+    const next: Row = {};
+    for (const [k, v] of Object.entries(row)) {
+      if (k.startsWith(PREDICTED)) next[k.slice(PREDICTED.length)] = v;
+      else own[k] = v;
+    }
+    predicted.push(next);
+    return own;
+  });
+  return { oldRows, predicted };
+}
+
+/**
+ * New rows as the write is expected to leave them: old values plus the plain values (setters applied) and
+ * any predicted expression values.
+ */
+function propose(model: ModelStatic<Model>, oldRows: readonly Row[], predicted: readonly Row[], spec: WhereUpdate): Model[] {
   const updatedAt = internals(model)._timestampAttributes.updatedAt;
   const stamp = updatedAt && spec.options.silent !== true ? new Date() : undefined;
-  return oldRows.map((row) => {
-    const record = model.build({ ...row } as never, { isNewRecord: false, raw: true });
+  return oldRows.map((row, i) => {
+    const record = model.build({ ...row, ...predicted[i] } as never, { isNewRecord: false, raw: true });
     if (Object.keys(spec.plainValues).length > 0) record.set(spec.plainValues as never);
     if (stamp && updatedAt) record.setDataValue(updatedAt as never, new Date(stamp.getTime()) as never);
     return record;
