@@ -62,6 +62,12 @@ describe('bypass', () => {
     expect((await Account.findByPk(1))!.status).to.equal('quiet', 'the bypassed write still happened');
   });
 
+  it('Sequelize\'s hooks: false does not silence signals', async () => {
+    await Account.update({ balance: 4 }, { where: { id: 1 }, hooks: false });
+    await Account.create({ name: 'h' }, { hooks: false });
+    expect(recorder.events()).to.deep.equal(['validateUpdate', 'beforeUpdate', 'afterUpdate', 'validateCreate', 'beforeCreate', 'afterCreate']);
+  });
+
   it('bypassValidation skips the validate events only', async () => {
     await Account.update({ balance: 3 }, { where: { id: 1 }, bypassValidation: true });
     await Account.create({ name: 'v' }, { bypassValidation: true });

@@ -43,6 +43,17 @@ describe('create events', () => {
     ]);
   });
 
+  it('findOrCreate signals a create only when it creates, inside its own transaction', async () => {
+    const [first, created] = await Account.findOrCreate({ where: { name: 'once' }, defaults: { name: 'once', balance: 3 } });
+    const [second, createdAgain] = await Account.findOrCreate({ where: { name: 'once' } });
+    expect([created, createdAgain, second.id]).to.deep.equal([true, false, first.id]);
+    expect(recorder.summary(['id', 'name', 'balance']).map((s) => [s.event, s.operation, s.newRecords])).to.deep.equal([
+      ['validateCreate', 'create', [{ id: null, name: 'once', balance: 3 }]],
+      ['beforeCreate', 'create', [{ id: null, name: 'once', balance: 3 }]],
+      ['afterCreate', 'create', [{ id: 1, name: 'once', balance: 3 }]],
+    ]);
+  });
+
   it('writes what before receivers set', async () => {
     receivers.add(bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
       (newRecords[0] as Account).note = 'from receiver';
