@@ -1,6 +1,9 @@
 import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { eventName, type EventName, type Family, type Operation, type Signal, type Via } from './events';
+import { RecursionLimitError } from './errors';
+import { installStateOf } from './install-state';
 import { listensFor, receiversFor } from './registry';
+import { currentScope, runInScope } from './scope';
 
 /** What one Sequelize call is, for the signals it produces. */
 export interface OperationContext {
@@ -12,6 +15,7 @@ export interface OperationContext {
   /** The caller's own options object, exposed read-only to receivers. */
   readonly options: Readonly<Record<string, unknown>>;
   readonly bypassValidation: boolean;
+  readonly soft: boolean;
 }
 
 export interface Rows {
@@ -48,12 +52,24 @@ export async function emit(ctx: OperationContext, event: EventName, rows: Rows):
     newRecords: Object.freeze([...rows.newRecords]),
     oldRecords: Object.freeze([...rows.oldRecords]),
     changedFields: Object.freeze([...rows.changedFields]) as Signal<Model>['changedFields'],
+    soft: ctx.soft,
     transaction: ctx.transaction,
     options: ctx.options,
   });
-  for (const { receiver } of receivers) {
-    await (receiver as (s: Signal<Model>) => unknown)(signal);
+  const chain = [...currentScope().chain, `${ctx.model.name}.${event}`];
+  const maxDepth = installStateOf(ctx.model.sequelize)?.options.maxDepth ?? 8;
+  if (chain.length > maxDepth) {
+    throw new RecursionLimitError(
+      `Receivers nested deeper than maxDepth ${maxDepth}: ${chain.join(' → ')}. A receiver keeps writing a model `
+        + 'whose receivers write again; raise maxDepth in installBulkSignals if the depth is intended.',
+      { modelName: ctx.model.name, event, chain },
+    );
   }
+  await runInScope({ chain }, async () => {
+    for (const { receiver } of receivers) {
+      await (receiver as (s: Signal<Model>) => unknown)(signal);
+    }
+  });
 }
 
 /** validate (unless bypassed) then before, with the same rows. */

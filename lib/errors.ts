@@ -38,3 +38,20 @@ export class NotInstalledError extends BulkSignalsError {
 export class UnsupportedOperationError extends BulkSignalsError {
   override readonly name = 'UnsupportedOperationError';
 }
+
+/** Receivers nested deeper than `maxDepth` (a receiver writing a model whose receivers write again…). */
+export class RecursionLimitError extends BulkSignalsError {
+  override readonly name = 'RecursionLimitError';
+  /** The receivers that were running, outermost first, as `Model.event`. */
+  readonly chain: readonly string[];
+
+  constructor(message: string, details: { modelName: string; event: string; chain: readonly string[] }) {
+    super(message, details);
+    this.chain = details.chain;
+  }
+}
+
+/** A concurrent writer changed what a write would do between the library's locked read and the write. */
+export class ConcurrentWriteError extends BulkSignalsError {
+  override readonly name = 'ConcurrentWriteError';
+}

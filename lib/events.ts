@@ -12,7 +12,9 @@ export type Operation =
   | 'destroy' // instance.destroy() or Model.destroy({ where })
   | 'increment' // Model.increment / instance.increment
   | 'decrement' // Model.decrement / instance.decrement
-  | 'restore'; // instance.restore() of a paranoid row
+  | 'restore' // Model.restore / instance.restore() of a paranoid row
+  | 'truncate' // Model.truncate / destroy({ truncate: true })
+  | 'upsert'; // Model.upsert
 
 /** `'instance'` when the call was made on one instance, `'model'` for static (where- or list-based) calls. */
 export type Via = 'instance' | 'model';
@@ -39,6 +41,8 @@ export interface Signal<M extends Model, E extends EventName = EventName> {
    * database's values); create: the attributes the new rows carry a value for; delete: `[]`.
    */
   readonly changedFields: readonly AttributeName<M>[];
+  /** Delete events of a paranoid model's soft delete (only `deletedAt` was set): `true`; otherwise `false`. */
+  readonly soft: boolean;
   /** The transaction the write runs in: the caller's, or one the library opened. Never null. */
   readonly transaction: Transaction;
   /** The options the caller passed to the Sequelize call. */

@@ -5,5 +5,6 @@ export { Priority, EVENT_NAMES } from './events';
 export type { AttributeName, BulkSignalEventMap, EventName, Operation, Receiver, Signal, Via } from './events';
 export type { SignalCallOptions } from './options';
 export {
-  BulkSignalsError, InstallError, InvalidReceiverError, NotInstalledError, UnsupportedOperationError,
+  BulkSignalsError, ConcurrentWriteError, InstallError, InvalidReceiverError, NotInstalledError, RecursionLimitError,
+  UnsupportedOperationError,
 } from './errors';

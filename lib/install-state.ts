@@ -7,6 +7,11 @@ export interface InstallOptions {
    * for the same model and event. Default `true`.
    */
   warnOnMultipleReceivers?: boolean;
+  /**
+   * How deep receivers may nest: a receiver that writes a model whose receivers write again, and so on.
+   * Past this depth the write throws `RecursionLimitError` naming the chain. Default 8.
+   */
+  maxDepth?: number;
 }
 
 export interface InstallState {
@@ -22,7 +27,10 @@ export function installStateOf(sequelize: Sequelize | undefined): InstallState |
 
 export function markInstalled(sequelize: Sequelize, options: InstallOptions): InstallState {
   const state: InstallState = {
-    options: { warnOnMultipleReceivers: options.warnOnMultipleReceivers ?? true },
+    options: {
+      warnOnMultipleReceivers: options.warnOnMultipleReceivers ?? true,
+      maxDepth: options.maxDepth ?? 8,
+    },
   };
   Object.defineProperty(sequelize, STATE, { value: state, enumerable: false, configurable: true });
   return state;

@@ -3,7 +3,8 @@ import { InstallError } from './errors';
 import { installStateOf, markInstalled, type InstallOptions } from './install-state';
 import { wrapBulkCreate } from './operations/bulk-create';
 import { wrapInstanceDestroy, wrapModelDestroy } from './operations/destroy';
-import { wrapModelRestore, wrapUpsert } from './operations/not-yet';
+import { wrapUpsert } from './operations/not-yet';
+import { wrapModelRestore } from './operations/restore';
 import { wrapCreate, wrapInstanceRestore, wrapInstanceUpdate, wrapSave } from './operations/save';
 import { wrapIncrement, wrapModelUpdate } from './operations/update';
 
@@ -80,6 +81,9 @@ export function installBulkSignals(sequelize: Sequelize, options: InstallOptions
   }
   if (options === null || typeof options !== 'object') {
     throw new InstallError(`installBulkSignals options must be an object, got ${String(options)}`);
+  }
+  if (options.maxDepth !== undefined && !(Number.isInteger(options.maxDepth) && options.maxDepth > 0)) {
+    throw new InstallError(`installBulkSignals: maxDepth must be a positive integer, got ${String(options.maxDepth)}`);
   }
   markInstalled(sequelize, options);
   for (const model of Object.values(sequelize.models)) wrapModel(model as ModelStatic<Model>);

@@ -3,7 +3,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 /** What the current async scope says about signals. */
 export interface SignalScope {
   readonly bypass: boolean;
+  /** The receivers being run around this point, outermost first, as `Model.event` (the recursion guard). */
+  readonly chain: readonly string[];
 }
+
+const ROOT: SignalScope = Object.freeze({ bypass: false, chain: Object.freeze([]) });
 
 const KEY = Symbol.for('sequelize-bulk-signals/scope@1');
 type Holder = { [KEY]?: AsyncLocalStorage<SignalScope> };
@@ -12,10 +16,11 @@ type Holder = { [KEY]?: AsyncLocalStorage<SignalScope> };
 const storage: AsyncLocalStorage<SignalScope> =
   ((globalThis as Holder)[KEY] ??= new AsyncLocalStorage<SignalScope>());
 
-export function currentScope(): SignalScope | undefined {
-  return storage.getStore();
+export function currentScope(): SignalScope {
+  return storage.getStore() ?? ROOT;
 }
 
-export function runInScope<T>(scope: SignalScope, fn: () => T): T {
-  return storage.run(scope, fn);
+/** Runs `fn` in the current scope with some fields replaced. */
+export function runInScope<T>(changes: Partial<SignalScope>, fn: () => T): T {
+  return storage.run({ ...currentScope(), ...changes }, fn);
 }

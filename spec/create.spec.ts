@@ -25,9 +25,9 @@ describe('create events', () => {
   it('Model.create delivers one record, before it has an id and after with the database\'s values', async () => {
     const created = await Account.create({ name: 'x', balance: 5, ownerEmail: null, note: null, meta: null });
     expect(recorder.summary(FIELDS)).to.deep.equal([
-      { event: 'validateCreate', model: 'Account', operation: 'create', via: 'instance', newRecords: [{ id: null, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_BEFORE },
-      { event: 'beforeCreate', model: 'Account', operation: 'create', via: 'instance', newRecords: [{ id: null, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_BEFORE },
-      { event: 'afterCreate', model: 'Account', operation: 'create', via: 'instance', newRecords: [{ id: 1, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_AFTER },
+      { event: 'validateCreate', model: 'Account', operation: 'create', via: 'instance', soft: false, newRecords: [{ id: null, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_BEFORE },
+      { event: 'beforeCreate', model: 'Account', operation: 'create', via: 'instance', soft: false, newRecords: [{ id: null, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_BEFORE },
+      { event: 'afterCreate', model: 'Account', operation: 'create', via: 'instance', soft: false, newRecords: [{ id: 1, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_AFTER },
     ]);
     expect(recorder.signals[2]!.newRecords[0]).to.equal(created);
     expect(new Set(recorder.transactions).size).to.equal(1);
@@ -72,9 +72,9 @@ describe('create events', () => {
       const before = [{ id: null, name: 'b', balance: 2, status: 'open' }, { id: null, name: 'a', balance: 1, status: 'open' }, { id: null, name: 'c', balance: 3, status: 'vip' }];
       const after = before.map((r, i) => ({ ...r, id: i + 1 }));
       expect(recorder.summary(FIELDS)).to.deep.equal([
-        { event: 'validateCreate', model: 'Account', operation: 'bulkCreate', via: 'model', newRecords: before, oldRecords: [], changedFields: SET_BEFORE },
-        { event: 'beforeCreate', model: 'Account', operation: 'bulkCreate', via: 'model', newRecords: before, oldRecords: [], changedFields: SET_BEFORE },
-        { event: 'afterCreate', model: 'Account', operation: 'bulkCreate', via: 'model', newRecords: after, oldRecords: [], changedFields: SET_AFTER },
+        { event: 'validateCreate', model: 'Account', operation: 'bulkCreate', via: 'model', soft: false, newRecords: before, oldRecords: [], changedFields: SET_BEFORE },
+        { event: 'beforeCreate', model: 'Account', operation: 'bulkCreate', via: 'model', soft: false, newRecords: before, oldRecords: [], changedFields: SET_BEFORE },
+        { event: 'afterCreate', model: 'Account', operation: 'bulkCreate', via: 'model', soft: false, newRecords: after, oldRecords: [], changedFields: SET_AFTER },
       ]);
       const [, , afterSignal] = recorder.signals as Signal<Account>[];
       expect(afterSignal!.newRecords).to.deep.equal(result, 'the instances the caller gets back');

@@ -28,7 +28,7 @@ describe('delete events', () => {
     await account.destroy();
     const old = [{ id: 2, name: 'a', balance: 1 }];
     expect(recorder.summary(FIELDS)).to.deep.equal(['validateDelete', 'beforeDelete', 'afterDelete'].map((event) => ({
-      event, model: 'Account', operation: 'destroy', via: 'instance', newRecords: [], oldRecords: old, changedFields: [],
+      event, model: 'Account', operation: 'destroy', via: 'instance', soft: false, newRecords: [], oldRecords: old, changedFields: [],
     })));
     expect(await Account.count()).to.equal(2);
     expect(new Set(recorder.transactions).size).to.equal(1);
@@ -40,7 +40,7 @@ describe('delete events', () => {
     expect(count).to.equal(2);
     const old = [{ id: 1, name: 'c', balance: 3 }, { id: 3, name: 'b', balance: 2 }];
     expect(recorder.summary(FIELDS)).to.deep.equal(['validateDelete', 'beforeDelete', 'afterDelete'].map((event) => ({
-      event, model: 'Account', operation: 'destroy', via: 'model', newRecords: [], oldRecords: old, changedFields: [],
+      event, model: 'Account', operation: 'destroy', via: 'model', soft: false, newRecords: [], oldRecords: old, changedFields: [],
     })));
     expect((await Account.findAll()).map((a) => a.id)).to.deep.equal([2]);
   });
@@ -67,14 +67,27 @@ describe('delete events', () => {
       recorder.clear();
     });
 
-    it('a soft instance.destroy() is a delete, not an update', async () => {
+    it('a soft instance.destroy() is a delete, not an update, and says it was soft', async () => {
       const row = (await Ledger.findByPk(1))!;
       await row.destroy();
-      expect(recorder.summary(['id', 'amount']).map((s) => [s.event, s.oldRecords])).to.deep.equal([
-        ['validateDelete', [{ id: 1, amount: 1 }]], ['beforeDelete', [{ id: 1, amount: 1 }]], ['afterDelete', [{ id: 1, amount: 1 }]],
+      expect(recorder.summary(['id', 'amount']).map((s) => [s.event, s.soft, s.oldRecords])).to.deep.equal([
+        ['validateDelete', true, [{ id: 1, amount: 1 }]], ['beforeDelete', true, [{ id: 1, amount: 1 }]], ['afterDelete', true, [{ id: 1, amount: 1 }]],
       ]);
       expect(await Ledger.count()).to.equal(2);
       expect(await Ledger.count({ paranoid: false })).to.equal(3);
+    });
+
+    it('Model.restore is an update of the soft-deleted rows it matches: deletedAt back to null', async () => {
+      await Ledger.destroy({ where: { id: [1, 3] }, bypassSignals: true });
+      const before = await Ledger.findAll({ paranoid: false, order: [['id', 'ASC']] });
+      const restored = await Ledger.restore({ where: {} });
+      expect(restored).to.equal(2);
+      expect(recorder.summary(['id', 'deletedAt']).map((s) => [s.event, s.operation, s.via, s.oldRecords, s.newRecords, s.changedFields])).to.deep.equal(
+        ['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((event) => [event, 'restore', 'model',
+          [{ id: 1, deletedAt: before[0]!.deletedAt }, { id: 3, deletedAt: before[2]!.deletedAt }],
+          [{ id: 1, deletedAt: null }, { id: 3, deletedAt: null }], ['deletedAt']]),
+      );
+      expect(await Ledger.count()).to.equal(3);
     });
 
     it('instance.restore() is an update: deletedAt back to null', async () => {
@@ -89,15 +102,16 @@ describe('delete events', () => {
       expect(await Ledger.count()).to.equal(3);
     });
 
-    it('Model.destroy skips rows already soft-deleted, and force: true signals them too', async () => {
+    it('Model.destroy skips rows already soft-deleted, and force: true signals them too, as hard', async () => {
+      const afterDeletes = () => recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => [s.soft, s.oldRecords]);
       await Ledger.destroy({ where: { id: 1 } });
-      expect(recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => s.oldRecords)).to.deep.equal([[{ id: 1 }]]);
+      expect(afterDeletes()).to.deep.equal([[true, [{ id: 1 }]]]);
       recorder.clear();
       await Ledger.destroy({ where: {} });
-      expect(recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => s.oldRecords)).to.deep.equal([[{ id: 2 }, { id: 3 }]]);
+      expect(afterDeletes()).to.deep.equal([[true, [{ id: 2 }, { id: 3 }]]]);
       recorder.clear();
       await Ledger.destroy({ where: {}, force: true });
-      expect(recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => s.oldRecords)).to.deep.equal([[{ id: 1 }, { id: 2 }, { id: 3 }]]);
+      expect(afterDeletes()).to.deep.equal([[false, [{ id: 1 }, { id: 2 }, { id: 3 }]]]);
       expect(await Ledger.count({ paranoid: false })).to.equal(0);
     });
   });
@@ -105,7 +119,6 @@ describe('delete events', () => {
   describe('paths not signalled yet refuse rather than write unseen', () => {
     for (const [path, run] of [
       ['Model.upsert', () => Account.upsert({ id: 1, name: 'u' })],
-      ['Model.restore', () => Ledger.restore({ where: {} })],
       ['Model.bulkCreate with ignoreDuplicates', () => Account.bulkCreate([{ id: 1, name: 'u' }], { ignoreDuplicates: true })],
     ] as const) {
       it(path, async () => {
@@ -122,14 +135,17 @@ describe('delete events', () => {
     }
   });
 
-  it('refuses to truncate silently while receivers listen', async () => {
-    let error: unknown;
-    try {
-      await Account.truncate();
-    } catch (e) {
-      error = e;
-    }
-    expect(error).to.have.property('name', 'UnsupportedOperationError');
-    expect(await Account.count()).to.equal(3);
+  it('truncate delivers delete events for every row', async () => {
+    const { count } = await db.log.count(() => Account.truncate());
+    expect(count).to.equal(2, 'one locked read, then the TRUNCATE itself');
+    expect(recorder.summary(['id']).map((s) => [s.event, s.operation, s.via, s.soft, s.oldRecords])).to.deep.equal(
+      ['validateDelete', 'beforeDelete', 'afterDelete'].map((e) => [e, 'truncate', 'model', false, [{ id: 1 }, { id: 2 }, { id: 3 }]]),
+    );
+    expect(await Account.count()).to.equal(0);
+  });
+
+  it('destroy({ truncate: true }) is the same', async () => {
+    await Account.destroy({ truncate: true });
+    expect(recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => s.oldRecords)).to.deep.equal([[{ id: 1 }, { id: 2 }, { id: 3 }]]);
   });
 });

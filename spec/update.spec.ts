@@ -34,9 +34,9 @@ describe('update events', () => {
       const expectedOld = [{ id: 2, name: 'a', balance: 10, status: 'open' }];
       const expectedNew = [{ id: 2, name: 'a', balance: 15, status: 'open' }];
       expect(recorder.summary(FIELDS)).to.deep.equal([
-        { event: 'validateUpdate', model: 'Account', operation: 'save', via: 'instance', newRecords: expectedNew, oldRecords: expectedOld, changedFields: ['balance'] },
-        { event: 'beforeUpdate', model: 'Account', operation: 'save', via: 'instance', newRecords: expectedNew, oldRecords: expectedOld, changedFields: ['balance'] },
-        { event: 'afterUpdate', model: 'Account', operation: 'save', via: 'instance', newRecords: expectedNew, oldRecords: expectedOld, changedFields: ['balance', 'updatedAt'] },
+        { event: 'validateUpdate', model: 'Account', operation: 'save', via: 'instance', soft: false, newRecords: expectedNew, oldRecords: expectedOld, changedFields: ['balance'] },
+        { event: 'beforeUpdate', model: 'Account', operation: 'save', via: 'instance', soft: false, newRecords: expectedNew, oldRecords: expectedOld, changedFields: ['balance'] },
+        { event: 'afterUpdate', model: 'Account', operation: 'save', via: 'instance', soft: false, newRecords: expectedNew, oldRecords: expectedOld, changedFields: ['balance', 'updatedAt'] },
       ]);
       const [after] = recorder.signals.slice(-1) as [Signal<Account>];
       expect(after.newRecords[0]).to.equal(account, 'the caller\'s own instance is the new record');
@@ -87,7 +87,7 @@ describe('update events', () => {
         { id: 3, name: 'b', balance: 20, status: 'frozen' },
       ];
       const newRecords = oldRecords.map((r) => ({ ...r, status: 'review' }));
-      const common = { model: 'Account', operation: 'update', via: 'model', oldRecords, newRecords };
+      const common = { model: 'Account', operation: 'update', via: 'model', soft: false, oldRecords, newRecords };
       expect(recorder.summary(FIELDS)).to.deep.equal([
         { event: 'validateUpdate', ...common, changedFields: ['status', 'updatedAt'] },
         { event: 'beforeUpdate', ...common, changedFields: ['status', 'updatedAt'] },
@@ -157,7 +157,7 @@ describe('update events', () => {
       }
       expect(sequelizeHookSaw.sort()).to.deep.equal([1, 2]);
       expect(recorder.summary(['id', 'status']).filter((s) => s.event === 'afterUpdate')).to.deep.equal([{
-        event: 'afterUpdate', model: 'Account', operation: 'update', via: 'model',
+        event: 'afterUpdate', model: 'Account', operation: 'update', via: 'model', soft: false,
         oldRecords: [{ id: 1, status: 'open' }, { id: 2, status: 'open' }],
         newRecords: [{ id: 1, status: 'ih' }, { id: 2, status: 'ih' }],
         changedFields: ['status', 'updatedAt'],
@@ -178,7 +178,7 @@ describe('update events', () => {
         await Ledger.destroy({ where: { id: 2 }, bypassSignals: true });
         await Ledger.update({ amount: 5 }, { where: {} });
         expect(ledger.summary(['id', 'amount']).filter((s) => s.event === 'afterUpdate')).to.deep.equal([{
-          event: 'afterUpdate', model: 'Ledger', operation: 'update', via: 'model',
+          event: 'afterUpdate', model: 'Ledger', operation: 'update', via: 'model', soft: false,
           oldRecords: [{ id: 1, amount: 1 }], newRecords: [{ id: 1, amount: 5 }], changedFields: ['amount'],
         }]);
       } finally {
@@ -195,7 +195,7 @@ describe('update events', () => {
         ]);
         await Membership.update({ role: literal(`role || '!'`) as unknown as string }, { where: {} });
         expect(members.summary(['groupId', 'userId', 'role'])).to.deep.equal([{
-          event: 'afterUpdate', model: 'Membership', operation: 'update', via: 'model',
+          event: 'afterUpdate', model: 'Membership', operation: 'update', via: 'model', soft: false,
           oldRecords: [{ groupId: 1, userId: 1, role: 'c' }, { groupId: 1, userId: 2, role: 'b' }, { groupId: 2, userId: 1, role: 'a' }],
           newRecords: [{ groupId: 1, userId: 1, role: 'c!' }, { groupId: 1, userId: 2, role: 'b!' }, { groupId: 2, userId: 1, role: 'a!' }],
           changedFields: ['role'],
@@ -215,7 +215,7 @@ describe('update events', () => {
       expect(count).to.equal(2);
       expect(rows.map((r) => r.balance).sort()).to.deep.equal([15, 35]);
       expect(recorder.summary(['id', 'balance'])).to.deep.equal(['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((event) => ({
-        event, model: 'Account', operation: 'increment', via: 'model',
+        event, model: 'Account', operation: 'increment', via: 'model', soft: false,
         oldRecords: [{ id: 1, balance: 30 }, { id: 2, balance: 10 }],
         // before receivers see the increment evaluated on the locked rows, after receivers what was written
         newRecords: [{ id: 1, balance: 35 }, { id: 2, balance: 15 }],

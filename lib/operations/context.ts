@@ -23,7 +23,7 @@ export function isInternal(options: AnyOptions | undefined, target: object): boo
 /** Whether this call should produce signals: not bypassed per call or per scope, and someone listens. */
 export function signalsOn(model: ModelStatic<Model>, family: Family, options: AnyOptions | undefined): boolean {
   if (options?.bypassSignals === true) return false;
-  if (currentScope()?.bypass) return false;
+  if (currentScope().bypass) return false;
   const events = [eventName('before', family), eventName('after', family)];
   if (options?.bypassValidation !== true) events.push(eventName('validate', family));
   return listensFor(model, events);
@@ -56,6 +56,7 @@ export function contextFor(
   via: Via,
   transaction: Transaction,
   options: AnyOptions | undefined,
+  soft = false,
 ): OperationContext {
   return {
     model,
@@ -66,5 +67,12 @@ export function contextFor(
     // String keys only: the library's own Symbol tags stay out of receivers' sight.
     options: Object.freeze(Object.fromEntries(Object.entries(options ?? {}))),
     bypassValidation: options?.bypassValidation === true,
+    soft,
   };
+}
+
+/** Whether a destroy with these options only soft-deletes (a paranoid model, not forced). */
+export function isSoftDelete(model: ModelStatic<Model>, options: AnyOptions | undefined): boolean {
+  return Boolean((model as unknown as { _timestampAttributes: { deletedAt?: string } })._timestampAttributes.deletedAt)
+    && options?.force !== true;
 }

@@ -1,9 +1,9 @@
 import type { Model, ModelStatic, WhereOptions } from 'sequelize';
-import { UnsupportedOperationError } from '../errors';
 import { canonicalModel } from '../data/model-info';
 import { buildRecords, previousRecord, readLocked, whereKeys } from '../data/records';
-import { emitAfter, emitBefore, hasBeforeReceivers, hasAfterReceivers } from '../dispatch';
-import { INTERNAL, contextFor, isInternal, signalsOn, withTransaction, type AnyOptions } from './context';
+import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
+import { INTERNAL, contextFor, isInternal, isSoftDelete, signalsOn, withTransaction, type AnyOptions } from './context';
+import { destroyCascades } from './cascade';
 
 type InstanceDestroyFn = (this: Model, options?: AnyOptions) => Promise<unknown>;
 type ModelDestroyFn = (this: ModelStatic<Model>, options?: AnyOptions) => Promise<unknown>;
@@ -17,7 +17,7 @@ export function wrapInstanceDestroy(original: InstanceDestroyFn): InstanceDestro
       return original.call(this, { ...options, [INTERNAL]: this });
     }
     return withTransaction(model, options, async (transaction) => {
-      const ctx = contextFor(model, 'Delete', 'destroy', 'instance', transaction, options);
+      const ctx = contextFor(model, 'Delete', 'destroy', 'instance', transaction, options, isSoftDelete(model, options));
       const rows = { newRecords: [], oldRecords: [previousRecord(model, this)], changedFields: [] };
       if (hasBeforeReceivers(ctx)) await emitBefore(ctx, rows);
       const result = await original.call(this, { ...options, transaction, [INTERNAL]: this });
@@ -27,31 +27,34 @@ export function wrapInstanceDestroy(original: InstanceDestroyFn): InstanceDestro
   };
 }
 
-/** `Model.destroy({ where })`: delete events for every matched row, read once and locked. */
+/**
+ * `Model.destroy({ where })` and `Model.truncate()` / `destroy({ truncate: true })`: delete events for every
+ * row the call removes (or soft-deletes), read once and locked. `onDelete: 'CASCADE', hooks: true`
+ * associations are destroyed first through their own model, so their rows signal too (Sequelize itself
+ * only does that for instance.destroy).
+ */
 export function wrapModelDestroy(original: ModelDestroyFn): ModelDestroyFn {
   return async function destroy(this: ModelStatic<Model>, options) {
     const model = canonicalModel(this);
     if (isInternal(options, model) || !signalsOn(model, 'Delete', options)) return original.call(this, options);
-    if (options?.truncate) {
-      throw new UnsupportedOperationError(
-        `${model.name}.destroy({ truncate: true }) cannot be signalled yet; nothing was written. `
-          + 'Pass bypassSignals: true to truncate without signals.',
-        { modelName: model.name, event: 'beforeDelete' },
-      );
-    }
+    const truncate = options?.truncate === true;
     return withTransaction(model, options, async (transaction) => {
-      const ctx = contextFor(model, 'Delete', 'destroy', 'model', transaction, options);
-      const oldRows = await readLocked(this, options?.where as WhereOptions | undefined, {
+      const soft = isSoftDelete(model, options);
+      const ctx = contextFor(model, 'Delete', truncate ? 'truncate' : 'destroy', 'model', transaction, options, soft);
+      const oldRows = await readLocked(this, truncate ? undefined : options?.where as WhereOptions | undefined, {
         transaction,
-        // A forced destroy also removes soft-deleted rows, so they must be read (and signalled) too.
-        paranoid: options?.force === true ? false : (options?.paranoid as boolean | undefined),
+        // A forced destroy (and a truncate) also removes soft-deleted rows, so they are read (and signalled) too.
+        paranoid: !soft ? false : (options?.paranoid as boolean | undefined),
         logging: options?.logging,
         benchmark: options?.benchmark,
       });
       if (oldRows.length === 0) return original.call(this, { ...options, transaction, [INTERNAL]: true });
       const rows = { newRecords: [], oldRecords: buildRecords(model, oldRows), changedFields: [] };
       if (hasBeforeReceivers(ctx)) await emitBefore(ctx, rows);
-      const result = await original.call(this, { ...options, where: whereKeys(model, oldRows), transaction, [INTERNAL]: true });
+      if (!soft) await destroyCascades(model, oldRows, { ...options, transaction });
+      // A truncate stays a TRUNCATE (the table is locked by then); a where-destroy targets the locked keys.
+      const where = truncate ? {} : { where: whereKeys(model, oldRows) };
+      const result = await original.call(this, { ...options, ...where, transaction, [INTERNAL]: true });
       if (hasAfterReceivers(ctx)) await emitAfter(ctx, rows);
       return result;
     });

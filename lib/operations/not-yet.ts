@@ -28,5 +28,3 @@ function refuseWhileListening(method: string, families: readonly Family[], optio
 
 /** `Model.upsert(values, options)`: insert-or-update is not told apart yet. */
 export const wrapUpsert = refuseWhileListening('upsert', ['Create', 'Update'], 1);
-/** `Model.restore(options)`: the where-based restore. */
-export const wrapModelRestore = refuseWhileListening('restore', ['Update'], 0);

@@ -27,6 +27,7 @@ export function wrapModelUpdate(original: UpdateFn): UpdateFn {
       options,
       where: options?.where as WhereOptions | undefined,
       paranoid: options?.paranoid as boolean | undefined,
+      stampsUpdatedAt: options?.silent !== true,
       plainValues,
       expressionFields,
       write: async (where, transaction) => {
@@ -68,6 +69,7 @@ export function wrapIncrement(original: IncrementFn): IncrementFn {
       options,
       where: options?.where as WhereOptions | undefined,
       paranoid: false, // Sequelize's increment has no paranoid clause
+      stampsUpdatedAt: options?.silent !== true,
       plainValues: {},
       expressionFields,
       predictions,

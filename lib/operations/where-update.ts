@@ -15,6 +15,8 @@ export interface WhereUpdate {
   readonly where: WhereOptions | undefined;
   /** Whether the locked read applies the paranoid clause (Model.update does; increment does not). */
   readonly paranoid: boolean | undefined;
+  /** Whether Sequelize's write sets `updatedAt` (then before receivers see a fresh one). */
+  readonly stampsUpdatedAt: boolean;
   /** Plain values every row gets (expressions excluded): what before receivers see as the new values. */
   readonly plainValues: Row;
   /** Attributes set by expressions (literal, fn, col, increment): computed by the database. */
@@ -101,10 +103,15 @@ function splitPredictions(locked: Row[]): { oldRows: Row[]; predicted: Row[] } {
  */
 function propose(model: ModelStatic<Model>, oldRows: readonly Row[], predicted: readonly Row[], spec: WhereUpdate): Model[] {
   const updatedAt = internals(model)._timestampAttributes.updatedAt;
-  const stamp = updatedAt && spec.options.silent !== true ? new Date() : undefined;
+  const stamp = updatedAt && spec.stampsUpdatedAt ? new Date() : undefined;
+  const readOnly = (model as unknown as { _readOnlyAttributes?: Set<string> })._readOnlyAttributes;
   return oldRows.map((row, i) => {
     const record = model.build({ ...row, ...predicted[i] } as never, { isNewRecord: false, raw: true });
-    if (Object.keys(spec.plainValues).length > 0) record.set(spec.plainValues as never);
+    for (const [key, value] of Object.entries(spec.plainValues)) {
+      // Sequelize's set() ignores timestamp attributes on existing rows; Model.update writes them anyway.
+      if (readOnly?.has(key)) record.setDataValue(key as never, value as never);
+      else record.set(key as never, value as never);
+    }
     if (stamp && updatedAt) record.setDataValue(updatedAt as never, new Date(stamp.getTime()) as never);
     return record;
   });

@@ -7,6 +7,7 @@ export interface Recorded {
   model: string;
   operation: string;
   via: string;
+  soft: boolean;
   newRecords: Record<string, unknown>[];
   oldRecords: Record<string, unknown>[];
   changedFields: string[];
@@ -54,6 +55,7 @@ export class Recorder {
       model: s.model.name,
       operation: s.operation,
       via: s.via,
+      soft: s.soft,
       newRecords: pick(this.seen[i]!.newRecords, fields),
       oldRecords: pick(this.seen[i]!.oldRecords, fields),
       changedFields: [...s.changedFields].sort(),
