@@ -1,5 +1,5 @@
 import { Op, literal, type FindOptions, type Model, type ModelStatic, type Transaction, type WhereOptions } from 'sequelize';
-import { copyValues } from './diff';
+import { copyValue, copyValues } from './diff';
 import { internals, keyOf, storedAttributes } from './model-info';
 
 export type Row = Record<string, unknown>;
@@ -19,6 +19,35 @@ export function previousRecord<M extends Model>(model: ModelStatic<M>, instance:
   const values = copyValues({ ...instance.dataValues, ...previous }, storedAttributes(model)
     .filter((a) => a in previous || a in instance.dataValues));
   return model.build(values as never, { isNewRecord: false, raw: true });
+}
+
+/**
+ * The row as it was before a pending write of `instance`: its previous values, copied (no query). When the
+ * instance does not hold every attribute (built from a primary key, loaded with `attributes: [...]`), the row
+ * is read from the database, locked, and the missing attributes are filled into the instance as unchanged
+ * values, so receivers see whole rows on both sides.
+ */
+export async function rowBefore<M extends Model>(
+  model: ModelStatic<M>,
+  instance: M,
+  options: { transaction: Transaction; logging?: unknown },
+): Promise<M> {
+  const attributes = storedAttributes(model);
+  const previous = (instance as unknown as { _previousDataValues: Row })._previousDataValues;
+  // Loaded attributes always have a previous value (null included); undefined means never loaded.
+  const missing = attributes.filter((a) => previous[a] === undefined);
+  if (missing.length === 0) return previousRecord(model, instance);
+  const [row] = await readLocked(model.unscoped() as ModelStatic<Model>, instance.where() as WhereOptions, {
+    transaction: options.transaction, paranoid: false, logging: options.logging,
+  });
+  if (!row) return previousRecord(model, instance);
+  for (const a of missing) {
+    if (instance.dataValues[a] === undefined) instance.dataValues[a] = row[a];
+    previous[a] = copyValue(row[a]);
+  }
+  const old = { ...row };
+  for (const a of attributes) if (a in previous && !missing.includes(a)) old[a] = copyValue(previous[a]);
+  return model.build(old as never, { isNewRecord: false, raw: true });
 }
 
 /**

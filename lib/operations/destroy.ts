@@ -1,6 +1,6 @@
 import type { Model, ModelStatic, WhereOptions } from 'sequelize';
 import { canonicalModel } from '../data/model-info';
-import { buildRecords, previousRecord, readLocked, whereKeys } from '../data/records';
+import { buildRecords, readLocked, rowBefore, whereKeys } from '../data/records';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
 import { INTERNAL, contextFor, isInternal, isSoftDelete, signalsOn, withTransaction, type AnyOptions } from './context';
 import { destroyCascades } from './cascade';
@@ -18,7 +18,8 @@ export function wrapInstanceDestroy(original: InstanceDestroyFn): InstanceDestro
     }
     return withTransaction(model, options, async (transaction) => {
       const ctx = contextFor(model, 'Delete', 'destroy', 'instance', transaction, options, isSoftDelete(model, options));
-      const rows = { newRecords: [], oldRecords: [previousRecord(model, this)], changedFields: [] };
+      const old = await rowBefore(model, this, { transaction, logging: options?.logging });
+      const rows = { newRecords: [], oldRecords: [old], changedFields: [] };
       if (hasBeforeReceivers(ctx)) await emitBefore(ctx, rows);
       const result = await original.call(this, { ...options, transaction, [INTERNAL]: this });
       if (hasAfterReceivers(ctx)) await emitAfter(ctx, rows);

@@ -1,7 +1,7 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { changedBetween, editedAttributes, presentIn } from '../data/diff';
 import { canonicalModel, internals, storedAttributes } from '../data/model-info';
-import { previousRecord } from '../data/records';
+import { rowBefore } from '../data/records';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
 import type { Operation } from '../events';
 import { INTERNAL, OPERATION, contextFor, isInternal, signalsOn, withTransaction, type AnyOptions } from './context';
@@ -12,7 +12,8 @@ type InstanceUpdateFn = (this: Model, values: unknown, options?: AnyOptions) => 
 
 /**
  * `instance.save()` — and through it `Model.create` and `instance.update()`: create events for a new row,
- * update events for an existing one (old values from the instance's previous values, no query). Nothing
+ * update events for an existing one (old values from the instance's previous values, no query unless the
+ * instance lacks attributes — see `rowBefore`). Nothing
  * changed means no write and no signal.
  */
 export function wrapSave(original: SaveFn): SaveFn {
@@ -28,7 +29,7 @@ export function wrapSave(original: SaveFn): SaveFn {
     return withTransaction(model, options, async (transaction) => {
       const ctx = contextFor(model, family, operation, 'instance', transaction, options);
       const attributes = storedAttributes(model);
-      const old = isNew ? undefined : previousRecord(model, this);
+      const old = isNew ? undefined : await rowBefore(model, this, { transaction, logging: options?.logging });
       const oldRecords = old ? [old] : [];
       const explicitFields = Array.isArray(options?.fields) ? (options.fields as string[]) : undefined;
       let fields = explicitFields;

@@ -1,0 +1,126 @@
+import { expect } from 'chai';
+import { DataTypes, Model, type Sequelize } from 'sequelize';
+import { useDatabase } from './support/database';
+import { Recorder } from './support/recorder';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- association mixin methods are untyped here */
+class Author extends Model { declare id: number; declare name: string; [k: string]: any }
+class Book extends Model { declare id: number; declare title: string; declare authorId: number | null; [k: string]: any }
+class Student extends Model { declare id: number; declare name: string; [k: string]: any }
+class Course extends Model { declare id: number; declare title: string }
+class Enrollment extends Model { declare studentId: number; declare courseId: number; declare grade: string | null }
+class User extends Model { declare id: number; [k: string]: any }
+class Profile extends Model { declare id: number; declare userId: number | null }
+
+function define(sequelize: Sequelize, p: string): void {
+  const id = { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true };
+  Author.init({ id, name: DataTypes.STRING }, { sequelize, tableName: `${p}_authors`, timestamps: false });
+  Book.init({ id, title: DataTypes.STRING }, { sequelize, tableName: `${p}_books`, timestamps: false });
+  Student.init({ id, name: DataTypes.STRING }, { sequelize, tableName: `${p}_students`, timestamps: false });
+  Course.init({ id, title: DataTypes.STRING }, { sequelize, tableName: `${p}_courses`, timestamps: false });
+  Enrollment.init({ grade: DataTypes.STRING }, { sequelize, tableName: `${p}_enrollments`, timestamps: false });
+  User.init({ id }, { sequelize, tableName: `${p}_users`, timestamps: false });
+  Profile.init({ id }, { sequelize, tableName: `${p}_profiles`, timestamps: false });
+  Author.hasMany(Book, { foreignKey: 'authorId', onDelete: 'CASCADE', hooks: true });
+  Book.belongsTo(Author, { foreignKey: 'authorId' });
+  Student.belongsToMany(Course, { through: Enrollment, foreignKey: 'studentId', otherKey: 'courseId' });
+  Course.belongsToMany(Student, { through: Enrollment, foreignKey: 'courseId', otherKey: 'studentId' });
+  User.hasOne(Profile, { foreignKey: 'userId' });
+}
+
+describe('association mutators signal on the model whose rows change', () => {
+  const db = useDatabase('asc', define);
+  let recorder: Recorder;
+  let ann: Author;
+  let bob: Author;
+
+  beforeEach(async () => {
+    await db.sequelize.query('TRUNCATE asc_enrollments, asc_books, asc_authors, asc_students, asc_courses, asc_profiles, asc_users RESTART IDENTITY CASCADE');
+    [ann, bob] = await Author.bulkCreate([{ name: 'ann' }, { name: 'bob' }]) as [Author, Author];
+    await Book.bulkCreate([{ title: 'b1', authorId: ann.id }, { title: 'b2', authorId: null }, { title: 'b3', authorId: bob.id }]);
+    await Student.bulkCreate([{ name: 's1' }]);
+    await Course.bulkCreate([{ title: 'c1' }, { title: 'c2' }, { title: 'c3' }]);
+    recorder = new Recorder([Author, Book, Student, Course, Enrollment, User, Profile], ['afterCreate', 'afterUpdate', 'afterDelete']);
+  });
+  afterEach(() => recorder.off());
+
+  const after = (fields: string[]) => recorder.summary(fields).map((s) => [s.model, s.event, s.oldRecords, s.newRecords]);
+
+  it('hasMany add / remove / set update the target rows\' foreign key', async () => {
+    await ann.addBook(2);
+    expect(after(['id', 'authorId'])).to.deep.equal([
+      ['Book', 'afterUpdate', [{ id: 2, authorId: null }], [{ id: 2, authorId: 1 }]],
+    ]);
+    recorder.clear();
+    await ann.removeBook(1);
+    expect(after(['id', 'authorId'])).to.deep.equal([
+      ['Book', 'afterUpdate', [{ id: 1, authorId: 1 }], [{ id: 1, authorId: null }]],
+    ]);
+    recorder.clear();
+    await ann.setBooks([1, 3]);
+    const signals = after(['id', 'authorId']);
+    expect(signals).to.have.deep.members([
+      ['Book', 'afterUpdate', [{ id: 2, authorId: 1 }], [{ id: 2, authorId: null }]],
+      ['Book', 'afterUpdate', [{ id: 1, authorId: null }, { id: 3, authorId: 2 }], [{ id: 1, authorId: 1 }, { id: 3, authorId: 1 }]],
+    ]);
+    expect(signals).to.have.length(2);
+  });
+
+  it('belongsTo set saves the source row', async () => {
+    const b2 = (await Book.findByPk(2))!;
+    await b2.setAuthor(bob);
+    expect(after(['id', 'authorId'])).to.deep.equal([
+      ['Book', 'afterUpdate', [{ id: 2, authorId: null }], [{ id: 2, authorId: 2 }]],
+    ]);
+  });
+
+  it('hasOne set moves the foreign key between target rows', async () => {
+    const [u1] = await User.bulkCreate([{}], { bypassSignals: true });
+    await Profile.bulkCreate([{ userId: u1!.id }, { userId: null }], { bypassSignals: true });
+    await u1!.setProfile(2);
+    expect(after(['id', 'userId'])).to.deep.equal([
+      ['Profile', 'afterUpdate', [{ id: 1, userId: 1 }], [{ id: 1, userId: null }]],
+      ['Profile', 'afterUpdate', [{ id: 2, userId: null }], [{ id: 2, userId: 1 }]],
+    ]);
+  });
+
+  it('belongsToMany add / set / remove create, update and delete through-model rows', async () => {
+    const student = (await Student.findByPk(1))!;
+    await student.addCourses([1, 2], { through: { grade: 'B' } });
+    expect(after(['studentId', 'courseId', 'grade'])).to.deep.equal([
+      ['Enrollment', 'afterCreate', [], [{ studentId: 1, courseId: 1, grade: 'B' }, { studentId: 1, courseId: 2, grade: 'B' }]],
+    ]);
+    recorder.clear();
+    await student.setCourses([2, 3], { through: { grade: 'A' } });
+    expect(after(['studentId', 'courseId', 'grade'])).to.have.deep.members([
+      ['Enrollment', 'afterDelete', [{ studentId: 1, courseId: 1, grade: 'B' }], []],
+      ['Enrollment', 'afterUpdate', [{ studentId: 1, courseId: 2, grade: 'B' }], [{ studentId: 1, courseId: 2, grade: 'A' }]],
+      ['Enrollment', 'afterCreate', [], [{ studentId: 1, courseId: 3, grade: 'A' }]],
+    ]);
+    recorder.clear();
+    await student.removeCourse(3);
+    expect(after(['studentId', 'courseId', 'grade'])).to.deep.equal([
+      ['Enrollment', 'afterDelete', [{ studentId: 1, courseId: 3, grade: 'A' }], []],
+    ]);
+  });
+
+  it('onDelete: CASCADE, hooks: true — instance.destroy signals each child, then the parent', async () => {
+    await Book.update({ authorId: ann.id }, { where: { id: 2 }, bypassSignals: true });
+    await ann.destroy();
+    expect(after(['id'])).to.deep.equal([
+      ['Book', 'afterDelete', [{ id: 1 }], []],
+      ['Book', 'afterDelete', [{ id: 2 }], []],
+      ['Author', 'afterDelete', [{ id: 1 }], []],
+    ]);
+    expect((await Book.findAll()).map((b) => b.id)).to.deep.equal([3]);
+  });
+
+  it('onDelete: CASCADE, hooks: true — a where-destroy of parents signals all their children in one call', async () => {
+    const { count } = await db.log.count(() => Author.destroy({ where: {} }));
+    expect(after(['id'])).to.deep.equal([
+      ['Book', 'afterDelete', [{ id: 1 }, { id: 3 }], []],
+      ['Author', 'afterDelete', [{ id: 1 }, { id: 2 }], []],
+    ]);
+    expect(count).to.equal(4, 'lock authors, lock books, delete books, delete authors');
+  });
+});
