@@ -3,10 +3,10 @@ import { InstallError } from './errors';
 import { installStateOf, markInstalled, type InstallOptions } from './install-state';
 import { wrapBulkCreate } from './operations/bulk-create';
 import { wrapInstanceDestroy, wrapModelDestroy } from './operations/destroy';
-import { wrapUpsert } from './operations/not-yet';
 import { wrapModelRestore } from './operations/restore';
 import { wrapCreate, wrapInstanceRestore, wrapInstanceUpdate, wrapSave } from './operations/save';
 import { wrapIncrement, wrapModelUpdate } from './operations/update';
+import { wrapUpsert } from './operations/upsert';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFn = (this: any, ...args: never[]) => unknown;

@@ -81,3 +81,10 @@ function isInstance(value: unknown): value is Model {
     && typeof (value as { get?: unknown }).get === 'function'
     && typeof (value as { dataValues?: unknown }).dataValues === 'object';
 }
+
+/** The attribute stored in `column` (Sequelize lets unique keys and indexes name either). */
+export function attributeOfColumn(model: ModelStatic<Model>, column: string): string | undefined {
+  const attrs = internals(model).rawAttributes;
+  if (attrs[column]) return column;
+  return Object.keys(attrs).find((a) => (attrs[a]!.field ?? a) === column);
+}

@@ -118,7 +118,7 @@ function propose(model: ModelStatic<Model>, oldRows: readonly Row[], predicted: 
 }
 
 /** What before receivers changed on each proposed row, relative to the proposal. */
-function receiverEdits(
+export function receiverEdits(
   model: ModelStatic<Model>,
   proposed: readonly Model[],
   snapshots: readonly Row[],

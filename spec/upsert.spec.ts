@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { DataTypes, Model, type Sequelize } from 'sequelize';
+import { bulkSignals } from '../lib';
+import { useDatabase } from './support/database';
+import { Account, Membership, defineModels } from './support/models';
+import { Receivers, Recorder } from './support/recorder';
+
+class Tag extends Model { declare id: number; declare slug: string; declare label: string; declare uses: number }
+
+function define(sequelize: Sequelize, prefix: string): void {
+  defineModels(sequelize, prefix);
+  Tag.init({
+    id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+    slug: { type: DataTypes.STRING, allowNull: false, unique: true },
+    label: DataTypes.STRING,
+    uses: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+  }, { sequelize, tableName: `${prefix}_tags`, timestamps: false });
+}
+
+describe('upsert', () => {
+  const db = useDatabase('ups', define);
+  const receivers = new Receivers();
+  let recorder: Recorder;
+
+  beforeEach(async () => {
+    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await Membership.truncate({ bypassSignals: true });
+    await Tag.truncate({ restartIdentity: true, bypassSignals: true });
+    await Account.bulkCreate([{ name: 'a', balance: 1 }], { bypassSignals: true });
+    recorder = new Recorder([Account, Membership, Tag]);
+  });
+  afterEach(() => {
+    recorder.off();
+    receivers.clear();
+  });
+
+  it('an upsert that inserts fires create events and returns created: true', async () => {
+    const [row, created] = await Account.upsert({ id: 2, name: 'b', balance: 5 });
+    expect(created).to.equal(true);
+    expect(row.id).to.equal(2);
+    expect(recorder.summary(['id', 'name', 'balance']).map((s) => [s.event, s.operation, s.via, s.oldRecords, s.newRecords])).to.deep.equal(
+      ['validateCreate', 'beforeCreate', 'afterCreate'].map((e) => [e, 'upsert', 'model', [], [{ id: 2, name: 'b', balance: 5 }]]),
+    );
+    expect(new Set(recorder.transactions).size).to.equal(1);
+  });
+
+  it('an upsert that updates fires update events with the real old row and returns created: false', async () => {
+    const { count, result } = await db.log.count(() => Account.upsert({ id: 1, name: 'a2', balance: 9 }));
+    expect(count).to.equal(2, 'one locked lookup, the upsert');
+    expect(result[1]).to.equal(false);
+    const signals = recorder.summary(['id', 'name', 'balance', 'status']);
+    expect(signals.map((s) => [s.event, s.operation, s.oldRecords, s.newRecords])).to.deep.equal(
+      ['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((e) => [e, 'upsert',
+        [{ id: 1, name: 'a', balance: 1, status: 'open' }], [{ id: 1, name: 'a2', balance: 9, status: 'open' }]]),
+    );
+    expect(signals[2]!.changedFields).to.deep.equal(['balance', 'name', 'updatedAt']);
+    expect(result[0].get('xmax')).to.equal(undefined, 'no internal column leaks to the caller');
+  });
+
+  it('looks rows up by the unique key Sequelize targets, not only the primary key', async () => {
+    await Tag.upsert({ slug: 'orm', label: 'ORM' });
+    await Tag.upsert({ slug: 'orm', label: 'Object-relational mapping' });
+    expect(recorder.summary(['id', 'slug', 'label']).filter((s) => s.event.startsWith('after')).map((s) => [s.event, s.oldRecords, s.newRecords])).to.deep.equal([
+      ['afterCreate', [], [{ id: 1, slug: 'orm', label: 'ORM' }]],
+      ['afterUpdate', [{ id: 1, slug: 'orm', label: 'ORM' }], [{ id: 1, slug: 'orm', label: 'Object-relational mapping' }]],
+    ]);
+  });
+
+  it('works with a composite primary key', async () => {
+    await Membership.upsert({ groupId: 1, userId: 2, role: 'r1' });
+    await Membership.upsert({ groupId: 1, userId: 2, role: 'r2' });
+    expect(recorder.summary(['groupId', 'userId', 'role']).filter((s) => s.event.startsWith('after')).map((s) => [s.event, s.oldRecords, s.newRecords])).to.deep.equal([
+      ['afterCreate', [], [{ groupId: 1, userId: 2, role: 'r1' }]],
+      ['afterUpdate', [{ groupId: 1, userId: 2, role: 'r1' }], [{ groupId: 1, userId: 2, role: 'r2' }]],
+    ]);
+  });
+
+  it('writes before-receiver edits on both branches', async () => {
+    receivers.add(bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => { (newRecords[0] as Account).note = 'inserted'; }));
+    receivers.add(bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => { (newRecords[0] as Account).note = 'updated'; }));
+    await Account.upsert({ id: 1, name: 'a', balance: 2 });
+    await Account.upsert({ id: 3, name: 'c', balance: 3 });
+    const rows = await Account.findAll({ order: [['id', 'ASC']] });
+    expect(rows.map((r) => [r.id, r.balance, r.note])).to.deep.equal([[1, 2, 'updated'], [3, 3, 'inserted']]);
+    const afters = recorder.summary(['id', 'note']).filter((s) => s.event.startsWith('after'));
+    expect(afters.map((s) => s.newRecords)).to.deep.equal([[{ id: 1, note: 'updated' }], [{ id: 3, note: 'inserted' }]]);
+  });
+
+  it('a before receiver that throws vetoes the upsert', async () => {
+    receivers.add(bulkSignals.on(Account, 'beforeUpdate', () => { throw new Error('frozen'); }));
+    let error: unknown;
+    try {
+      await Account.upsert({ id: 1, name: 'nope' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.have.property('message', 'frozen');
+    expect((await Account.findByPk(1))!.name).to.equal('a');
+  });
+});
