@@ -104,6 +104,32 @@ describe('association mutators signal on the model whose rows change', () => {
     ]);
   });
 
+  it('Model.create with include signals the included rows too (Sequelize saves them one by one, inside the parent\'s write)', async () => {
+    await Author.create({ name: 'cy', Books: [{ title: 'n1' }, { title: 'n2' }] }, { include: [Book] });
+    expect(after(['name', 'title', 'authorId'])).to.deep.equal([
+      ['Book', 'afterCreate', [], [{ name: undefined, title: 'n1', authorId: 3 }]],
+      ['Book', 'afterCreate', [], [{ name: undefined, title: 'n2', authorId: 3 }]],
+      ['Author', 'afterCreate', [], [{ name: 'cy', title: undefined, authorId: undefined }]],
+    ]);
+  });
+
+  it('bulkCreate with include refuses, writing nothing, while the included model has receivers', async () => {
+    let error: unknown;
+    try {
+      await Author.bulkCreate([{ name: 'cy', Books: [{ title: 'n1' }] }], { include: [Book] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.have.property('name', 'UnsupportedOperationError');
+    expect((error as Error).message).to.match(/Author\.bulkCreate with include: the included Book rows cannot be signalled/);
+    expect(await Author.count()).to.equal(2);
+    recorder.off();
+    recorder = new Recorder([Author], ['afterCreate']);
+    await Author.bulkCreate([{ name: 'cy', Books: [{ title: 'n1' }] }], { include: [Book] });
+    expect(after(['name'])).to.deep.equal([['Author', 'afterCreate', [], [{ name: 'cy' }]]]);
+    expect(await Book.count({ where: { title: 'n1' } })).to.equal(1);
+  });
+
   it('onDelete: CASCADE, hooks: true — instance.destroy signals each child, then the parent', async () => {
     await Book.update({ authorId: ann.id }, { where: { id: 2 }, bypassSignals: true });
     await ann.destroy();

@@ -129,17 +129,6 @@ describe('create events', () => {
       ]);
     });
 
-    it('refuses conflict options it cannot signal yet, writing nothing', async () => {
-      let error: unknown;
-      try {
-        await Account.bulkCreate([{ id: 1, name: 'dup' }], { updateOnDuplicate: ['name'] });
-      } catch (e) {
-        error = e;
-      }
-      expect(error).to.have.property('name', 'UnsupportedOperationError');
-      expect(await Account.count()).to.equal(0);
-    });
-
     it('a before receiver that throws vetoes the insert with its own error', async () => {
       const veto = new Error('no negative balances');
       receivers.add(bulkSignals.on(Account, 'validateCreate', ({ newRecords }) => {

@@ -116,24 +116,6 @@ describe('delete events', () => {
     });
   });
 
-  describe('paths not signalled yet refuse rather than write unseen', () => {
-    for (const [path, run] of [
-      ['Model.bulkCreate with ignoreDuplicates', () => Account.bulkCreate([{ id: 1, name: 'u' }], { ignoreDuplicates: true })],
-    ] as const) {
-      it(path, async () => {
-        let error: unknown;
-        try {
-          await run();
-        } catch (e) {
-          error = e;
-        }
-        expect(error).to.have.property('name', 'UnsupportedOperationError');
-        expect((error as Error).message).to.match(/cannot be signalled yet; nothing was written. Pass bypassSignals/);
-        expect((await Account.findByPk(1))!.name).to.equal('c');
-      });
-    }
-  });
-
   it('truncate delivers delete events for every row', async () => {
     const { count } = await db.log.count(() => Account.truncate());
     expect(count).to.equal(2, 'one locked read, then the TRUNCATE itself');

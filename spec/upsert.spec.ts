@@ -1,24 +1,11 @@
 import { expect } from 'chai';
-import { DataTypes, Model, type Sequelize } from 'sequelize';
 import { bulkSignals } from '../lib';
 import { useDatabase } from './support/database';
-import { Account, Membership, defineModels } from './support/models';
+import { Account, Membership, Tag, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
 
-class Tag extends Model { declare id: number; declare slug: string; declare label: string; declare uses: number }
-
-function define(sequelize: Sequelize, prefix: string): void {
-  defineModels(sequelize, prefix);
-  Tag.init({
-    id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
-    slug: { type: DataTypes.STRING, allowNull: false, unique: true },
-    label: DataTypes.STRING,
-    uses: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
-  }, { sequelize, tableName: `${prefix}_tags`, timestamps: false });
-}
-
 describe('upsert', () => {
-  const db = useDatabase('ups', define);
+  const db = useDatabase('ups', defineModels);
   const receivers = new Receivers();
   let recorder: Recorder;
 
@@ -84,6 +71,23 @@ describe('upsert', () => {
     expect(rows.map((r) => [r.id, r.balance, r.note])).to.deep.equal([[1, 2, 'updated'], [3, 3, 'inserted']]);
     const afters = recorder.summary(['id', 'note']).filter((s) => s.event.startsWith('after'));
     expect(afters.map((s) => s.newRecords)).to.deep.equal([[{ id: 1, note: 'updated' }], [{ id: 3, note: 'inserted' }]]);
+  });
+
+  it('fails with ConcurrentWriteError, writing nothing, when another writer inserts the key mid-call', async () => {
+    receivers.add(bulkSignals.on(Account, 'beforeCreate', async () => {
+      // Another connection, outside this call's transaction, commits the same key first.
+      await Account.create({ id: 5, name: 'racer' }, { bypassSignals: true, transaction: null });
+    }));
+    let error: unknown;
+    try {
+      await Account.upsert({ id: 5, name: 'mine' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.have.property('name', 'ConcurrentWriteError');
+    expect((error as Error).message).to.match(/Account\.upsert: .*inserted by a concurrent writer/);
+    expect((await Account.findByPk(5))!.name).to.equal('racer');
+    expect(recorder.events()).to.deep.equal(['validateCreate', 'beforeCreate']);
   });
 
   it('a before receiver that throws vetoes the upsert', async () => {

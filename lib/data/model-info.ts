@@ -70,7 +70,8 @@ export function keyOf(model: ModelStatic<Model>, values: Record<string, unknown>
   return pks.map((pk) => keyPart(values[pk])).join('\u0000');
 }
 
-function keyPart(value: unknown): string {
+/** A string standing for one key value (dates by time, buffers by bytes), for maps keyed by row identity. */
+export function keyPart(value: unknown): string {
   if (value instanceof Date) return String(value.getTime());
   if (Buffer.isBuffer(value)) return value.toString('hex');
   return String(value);

@@ -1,44 +1,26 @@
 import type { Model, ModelStatic } from 'sequelize';
-import { UnsupportedOperationError } from '../errors';
 import { editedAttributes, presentIn } from '../data/diff';
-import { canonicalModel, internals, storedAttributes } from '../data/model-info';
+import { UnsupportedOperationError } from '../errors';
+import { canonicalModel, isModelClass, storedAttributes } from '../data/model-info';
+import { listensFor } from '../registry';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
+import { bulkCreateWithConflicts } from './bulk-create-conflicts';
+import { prebuilt } from './prebuilt';
 import { INTERNAL, contextFor, isInternal, signalsOn, withTransaction, type AnyOptions } from './context';
 
-type BulkCreateFn = (this: ModelStatic<Model>, records: readonly unknown[], options?: AnyOptions) => Promise<Model[]>;
-
-/**
- * A one-call subclass whose `build` hands Sequelize the instances receivers already saw (and may have
- * edited), so bulkCreate inserts exactly those — without running attribute setters a second time.
- */
-function prebuilt(model: ModelStatic<Model>, instances: readonly Model[]): ModelStatic<Model> {
-  const known = new Set<unknown>(instances);
-  const Prebuilt = class extends (model as unknown as new (...args: never[]) => Model) {} as unknown as ModelStatic<Model>;
-  Object.defineProperty(Prebuilt, 'name', { value: model.name });
-  Object.defineProperty(Prebuilt, 'build', {
-    value(this: ModelStatic<Model>, values: unknown, options: unknown) {
-      return known.has(values) ? values : model.build.call(this, values as never, options as never);
-    },
-  });
-  return Prebuilt;
-}
+export type BulkCreateFn = (this: ModelStatic<Model>, records: readonly unknown[], options?: AnyOptions) => Promise<Model[]>;
 
 /** `Model.bulkCreate(records)`: one create dispatch for all records, in the caller's order. */
 export function wrapBulkCreate(original: BulkCreateFn): BulkCreateFn {
   return async function bulkCreate(this: ModelStatic<Model>, records, options) {
     const model = canonicalModel(this);
+    const conflicts = Boolean(options?.updateOnDuplicate || options?.ignoreDuplicates);
     if (isInternal(options, model) || !Array.isArray(records) || records.length === 0
-      || !signalsOn(model, 'Create', options)) {
+      || !(signalsOn(model, 'Create', options) || (conflicts && signalsOn(model, 'Update', options)))) {
       return original.call(this, records, options);
     }
-    if (options?.updateOnDuplicate || options?.ignoreDuplicates) {
-      throw new UnsupportedOperationError(
-        `${model.name}.bulkCreate with ${options.updateOnDuplicate ? 'updateOnDuplicate' : 'ignoreDuplicates'} cannot be `
-          + 'signalled yet; nothing was written. Pass bypassSignals: true to write without signals '
-          + '(inserted and conflicting rows are not told apart yet).',
-        { modelName: model.name, event: 'beforeCreate' },
-      );
-    }
+    refuseDarkIncludes(model, options?.include);
+    if (conflicts) return bulkCreateWithConflicts(this, original, records, options ?? {});
     return withTransaction(model, options, async (transaction) => {
       const ctx = contextFor(model, 'Create', 'bulkCreate', 'model', transaction, options);
       const attributes = storedAttributes(model);
@@ -62,4 +44,24 @@ export function wrapBulkCreate(original: BulkCreateFn): BulkCreateFn {
       return created;
     });
   };
+}
+
+type IncludeItem = { model?: unknown; association?: { target?: unknown }; include?: unknown };
+
+/**
+ * Sequelize inserts `include`d rows of a bulkCreate through its internal helper, not through the models'
+ * methods, so those rows cannot be signalled. Refuse before writing when someone listens for them.
+ */
+function refuseDarkIncludes(model: ModelStatic<Model>, include: unknown): void {
+  for (const item of (Array.isArray(include) ? include : include ? [include] : []) as IncludeItem[]) {
+    const target = isModelClass(item) ? item : (item.model ?? item.association?.target);
+    if (isModelClass(target) && listensFor(target, ['validateCreate', 'beforeCreate', 'afterCreate'])) {
+      throw new UnsupportedOperationError(
+        `${model.name}.bulkCreate with include: the included ${target.name} rows cannot be signalled (Sequelize inserts `
+          + `them internally); nothing was written. Create them with ${target.name}.bulkCreate, or pass bypassSignals: true.`,
+        { modelName: target.name, event: 'beforeCreate' },
+      );
+    }
+    if (!isModelClass(item)) refuseDarkIncludes(model, item.include);
+  }
 }

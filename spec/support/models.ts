@@ -30,6 +30,14 @@ export class Membership extends Model<InferAttributes<Membership>, InferCreation
   declare role: string;
 }
 
+/** A unique key besides the primary key. */
+export class Tag extends Model<InferAttributes<Tag>, InferCreationAttributes<Tag>> {
+  declare id: CreationOptional<number>;
+  declare slug: string;
+  declare label: string | null;
+  declare uses: CreationOptional<number>;
+}
+
 /** Defines the spec models on `sequelize`, with table names prefixed so spec files do not collide. */
 export function defineModels(sequelize: Sequelize, prefix: string) {
   Account.init({
@@ -57,7 +65,14 @@ export function defineModels(sequelize: Sequelize, prefix: string) {
     role: { type: DataTypes.STRING, allowNull: false },
   }, { sequelize, tableName: `${prefix}_memberships`, timestamps: false, modelName: 'Membership' });
 
-  return { Account, Ledger, Membership };
+  Tag.init({
+    id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+    slug: { type: DataTypes.STRING, allowNull: false, unique: true },
+    label: { type: DataTypes.STRING, allowNull: true },
+    uses: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+  }, { sequelize, tableName: `${prefix}_tags`, timestamps: false, modelName: 'Tag' });
+
+  return { Account, Ledger, Membership, Tag };
 }
 
 /** Fields most specs look at. */
