@@ -54,6 +54,15 @@ describe('create events', () => {
     ]);
   });
 
+  it('findCreateFind signals a create only when it creates', async () => {
+    const [created, wasCreated] = await Account.findCreateFind({ where: { name: 'fcf' }, defaults: { name: 'fcf', balance: 4 } });
+    const [found, wasCreatedAgain] = await Account.findCreateFind({ where: { name: 'fcf' }, defaults: { name: 'fcf', balance: 9 } });
+    expect([wasCreated, wasCreatedAgain, found.id]).to.deep.equal([true, false, created.id]);
+    expect(recorder.summary(['id', 'name', 'balance']).filter((s) => s.event === 'afterCreate').map((s) => s.newRecords)).to.deep.equal([
+      [{ id: 1, name: 'fcf', balance: 4 }],
+    ]);
+  });
+
   it('writes what before receivers set', async () => {
     receivers.add(bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
       (newRecords[0] as Account).note = 'from receiver';

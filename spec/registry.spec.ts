@@ -50,6 +50,16 @@ describe('installBulkSignals and the registry', () => {
     expect(seen).to.deep.equal([[20]]);
   });
 
+  it('follows attributes added after writes began (an association\'s foreign key)', async () => {
+    const seen: string[][] = [];
+    receivers.add(bulkSignals.on(Late, 'afterUpdate', (s) => { seen.push(Object.keys(s.newRecords[0]!.dataValues).sort()); }));
+    await Late.update({ n: 1 }, { where: {} });
+    Late.belongsTo(Early, { foreignKey: 'earlyId', constraints: false });
+    await Late.sync({ alter: true });
+    await Late.update({ earlyId: 1 } as never, { where: {} });
+    expect(seen).to.deep.equal([['id', 'n'], ['earlyId', 'id', 'n']]);
+  });
+
   it('runs receivers by priority, ties in registration order, and off() unsubscribes', async () => {
     const order: string[] = [];
     const add = (name: string, priority?: number) => bulkSignals.on(Early, 'beforeUpdate', () => { order.push(name); }, priority === undefined ? {} : { priority });

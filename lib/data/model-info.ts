@@ -35,10 +35,12 @@ export function canonicalModel<M extends Model>(model: ModelStatic<M>): ModelSta
 /** Real (non-virtual) attribute names, in definition order. */
 export function storedAttributes(model: ModelStatic<Model>): string[] {
   const m = internals(model);
-  const cached = attributeCache.get(model);
+  // Keyed by the Set Sequelize rebuilds on every refreshAttributes (init, association foreign keys), so the
+  // list follows attributes added after the first write.
+  const cached = attributeCache.get(m._virtualAttributes);
   if (cached) return cached;
   const names = Object.keys(m.rawAttributes).filter((a) => !m._virtualAttributes.has(a));
-  attributeCache.set(model, names);
+  attributeCache.set(m._virtualAttributes, names);
   return names;
 }
 const attributeCache = new WeakMap<object, string[]>();

@@ -136,6 +136,7 @@ export async function bulkCreateWithConflicts(
       const expectInsert = !updating || inserts.includes(instance);
       if ((String(row.xmax) === '0') !== expectInsert) throw raced(model, `a row expected to be ${expectInsert ? 'inserted' : 'updated'} was not`);
       delete row.xmax;
+      delete instance.dataValues.xmax;
       const ownKey = conflictIds(keys, instance.dataValues as Row);
       const rowKey = conflictIds(keys, row);
       if (ownKey.length && !ownKey.some((id) => rowKey.includes(id))) throw raced(model, 'returned rows do not match the records');
