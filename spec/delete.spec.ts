@@ -80,8 +80,9 @@ describe('delete events', () => {
     it('Model.restore is an update of the soft-deleted rows it matches: deletedAt back to null', async () => {
       await Ledger.destroy({ where: { id: [1, 3] }, bypassSignals: true });
       const before = await Ledger.findAll({ paranoid: false, order: [['id', 'ASC']] });
-      const restored = await Ledger.restore({ where: {} });
+      const { count, result: restored } = await db.log.count(() => Ledger.restore({ where: {} }));
       expect(restored).to.equal(2);
+      expect(count).to.equal(2, 'one locked read, one UPDATE');
       expect(recorder.summary(['id', 'deletedAt']).map((s) => [s.event, s.operation, s.via, s.oldRecords, s.newRecords, s.changedFields])).to.deep.equal(
         ['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((event) => [event, 'restore', 'model',
           [{ id: 1, deletedAt: before[0]!.deletedAt }, { id: 3, deletedAt: before[2]!.deletedAt }],
