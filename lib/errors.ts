@@ -55,3 +55,8 @@ export class RecursionLimitError extends BulkSignalsError {
 export class ConcurrentWriteError extends BulkSignalsError {
   override readonly name = 'ConcurrentWriteError';
 }
+
+/** `bulkUpdate` / `bulkDestroy` got input they cannot write correctly; nothing was written. */
+export class InvalidInputError extends BulkSignalsError {
+  override readonly name = 'InvalidInputError';
+}

@@ -14,7 +14,9 @@ export type Operation =
   | 'decrement' // Model.decrement / instance.decrement
   | 'restore' // Model.restore / instance.restore() of a paranoid row
   | 'truncate' // Model.truncate / destroy({ truncate: true })
-  | 'upsert'; // Model.upsert
+  | 'upsert' // Model.upsert
+  | 'bulkUpdate' // bulkUpdate(Model, instances)
+  | 'bulkDestroy'; // bulkDestroy(Model, instancesOrKeys)
 
 /** `'instance'` when the call was made on one instance, `'model'` for static (where- or list-based) calls. */
 export type Via = 'instance' | 'model';

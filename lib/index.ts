@@ -1,10 +1,12 @@
 export { installBulkSignals } from './install';
+export { bulkUpdate, type BulkUpdateOptions } from './bulk-update';
+export { bulkDestroy, type BulkDestroyOptions } from './bulk-destroy';
 export type { InstallOptions } from './install-state';
 export { bulkSignals, type ReceiverOptions } from './registry';
 export { Priority, EVENT_NAMES } from './events';
 export type { AttributeName, BulkSignalEventMap, EventName, Operation, Receiver, Signal, Via } from './events';
 export type { SignalCallOptions } from './options';
 export {
-  BulkSignalsError, ConcurrentWriteError, InstallError, InvalidReceiverError, NotInstalledError, RecursionLimitError,
+  BulkSignalsError, ConcurrentWriteError, InstallError, InvalidInputError, InvalidReceiverError, NotInstalledError, RecursionLimitError,
   UnsupportedOperationError,
 } from './errors';

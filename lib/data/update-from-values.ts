@@ -19,7 +19,7 @@ export interface RowWrite {
 export async function updateRowsFromValues(
   model: ModelStatic<Model>,
   writes: readonly RowWrite[],
-  options: { transaction: Transaction; logging?: unknown },
+  options: { transaction?: Transaction | undefined; logging?: unknown },
 ): Promise<Row[]> {
   if (writes.length === 0) return [];
   const qg = generatorOf(model);
@@ -56,7 +56,7 @@ export async function updateRowsFromValues(
     + `FROM (VALUES ${tuples.join(', ')}) AS v(${columns.map(q).join(', ')}) WHERE ${match} RETURNING t.*`;
   const [rows] = await model.sequelize!.query(sql, {
     type: QueryTypes.RAW,
-    transaction: options.transaction,
+    ...(options.transaction ? { transaction: options.transaction } : {}),
     ...(options.logging === undefined ? {} : { logging: options.logging as never }),
   });
   return (rows as Row[]).map((row) => rowToAttributes(model, row));

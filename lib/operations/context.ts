@@ -12,6 +12,8 @@ import { currentScope } from '../scope';
 export const INTERNAL = Symbol.for('sequelize-bulk-signals/internal@1');
 /** Carries the public operation name from `Model.create` / `instance.update` down to `save`. */
 export const OPERATION = Symbol.for('sequelize-bulk-signals/operation@1');
+/** Row keys in the caller's order, for list operations routed through a where-based write (bulkDestroy). */
+export const ORDER = Symbol.for('sequelize-bulk-signals/order@1');
 
 export type AnyOptions = Record<string | symbol, unknown> & { transaction?: Transaction | null };
 

@@ -1,8 +1,9 @@
 import type { Model, ModelStatic, WhereOptions } from 'sequelize';
-import { canonicalModel } from '../data/model-info';
-import { buildRecords, readLocked, rowBefore, whereKeys } from '../data/records';
+import { canonicalModel, keyOf } from '../data/model-info';
+import type { Operation } from '../events';
+import { buildRecords, readLocked, rowBefore, whereKeys, type Row } from '../data/records';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
-import { INTERNAL, contextFor, isInternal, isSoftDelete, signalsOn, withTransaction, type AnyOptions } from './context';
+import { INTERNAL, OPERATION, ORDER, contextFor, isInternal, isSoftDelete, signalsOn, withTransaction, type AnyOptions } from './context';
 import { destroyCascades } from './cascade';
 
 type InstanceDestroyFn = (this: Model, options?: AnyOptions) => Promise<unknown>;
@@ -41,14 +42,16 @@ export function wrapModelDestroy(original: ModelDestroyFn): ModelDestroyFn {
     const truncate = options?.truncate === true;
     return withTransaction(model, options, async (transaction) => {
       const soft = isSoftDelete(model, options);
-      const ctx = contextFor(model, 'Delete', truncate ? 'truncate' : 'destroy', 'model', transaction, options, soft);
-      const oldRows = await readLocked(this, truncate ? undefined : options?.where as WhereOptions | undefined, {
+      const operation = (options?.[OPERATION] as Operation | undefined) ?? (truncate ? 'truncate' : 'destroy');
+      const ctx = contextFor(model, 'Delete', operation, 'model', transaction, options, soft);
+      const locked = await readLocked(this, truncate ? undefined : options?.where as WhereOptions | undefined, {
         transaction,
         // A forced destroy (and a truncate) also removes soft-deleted rows, so they are read (and signalled) too.
         paranoid: !soft ? false : (options?.paranoid as boolean | undefined),
         logging: options?.logging,
         benchmark: options?.benchmark,
       });
+      const oldRows = inCallerOrder(model, locked, options?.[ORDER] as readonly string[] | undefined);
       if (oldRows.length === 0) return original.call(this, { ...options, transaction, [INTERNAL]: true });
       const rows = { newRecords: [], oldRecords: buildRecords(model, oldRows), changedFields: [] };
       if (hasBeforeReceivers(ctx)) await emitBefore(ctx, rows);
@@ -60,4 +63,11 @@ export function wrapModelDestroy(original: ModelDestroyFn): ModelDestroyFn {
       return result;
     });
   };
+}
+
+/** Rows in the order of `order` (row keys), when the caller gave a list; primary-key order otherwise. */
+function inCallerOrder(model: ModelStatic<Model>, rows: Row[], order: readonly string[] | undefined): Row[] {
+  if (!order) return rows;
+  const rank = new Map(order.map((key, i) => [key, i]));
+  return [...rows].sort((a, b) => (rank.get(keyOf(model, a)) ?? 0) - (rank.get(keyOf(model, b)) ?? 0));
 }

@@ -1,0 +1,72 @@
+import type { Model, ModelStatic, Transaction } from 'sequelize';
+import { InvalidInputError } from './errors';
+import { canonicalModel, internals, isModelClass, keyOf } from './data/model-info';
+import { whereKeys, type Row } from './data/records';
+import { OPERATION, ORDER } from './operations/context';
+import type { SignalCallOptions } from './options';
+
+/** Options of {@link bulkDestroy}. */
+export interface BulkDestroyOptions extends SignalCallOptions {
+  transaction?: Transaction | null;
+  /** Paranoid models: delete for real instead of setting `deletedAt`. */
+  force?: boolean;
+  logging?: boolean | ((sql: string, timing?: number) => void);
+}
+
+function fail(model: ModelStatic<Model> | undefined, message: string): never {
+  throw new InvalidInputError(`bulkDestroy(${model?.name ?? '?'}): ${message}; nothing was written`, {
+    ...(model ? { modelName: model.name } : {}), event: 'beforeDelete',
+  });
+}
+
+/** The primary key of one item: an instance, a key value (single-column keys) or an object of key values. */
+function keyRowOf(model: ModelStatic<Model>, item: unknown, index: number): Row {
+  const pks = internals(model).primaryKeyAttributes;
+  const ctor = (item as { constructor?: unknown } | null)?.constructor;
+  let values: Row;
+  if (isModelClass(ctor)) {
+    if (canonicalModel(ctor) !== canonicalModel(model)) fail(model, `item ${index} is a ${ctor.name}, not a ${model.name}`);
+    if ((item as Model).isNewRecord) fail(model, `item ${index} is not saved yet (isNewRecord)`);
+    values = (item as Model).dataValues as Row;
+  } else if (item !== null && typeof item === 'object' && !(item instanceof Date) && !Buffer.isBuffer(item)) {
+    values = item as Row;
+  } else {
+    if (pks.length !== 1) fail(model, `item ${index} is a single value, but ${model.name}'s primary key has ${pks.length} columns; pass objects`);
+    values = { [pks[0]!]: item };
+  }
+  if (pks.some((pk) => values[pk] == null)) fail(model, `item ${index} has no value for the primary key (${pks.join(', ')})`);
+  return Object.fromEntries(pks.map((pk) => [pk, values[pk]]));
+}
+
+/**
+ * Deletes the rows of these instances or primary keys in one statement (soft for paranoid models unless
+ * `force`), with delete events carrying the rows as they were (read once, locked) in the caller's order.
+ * Resolves to the number of rows deleted. Duplicates are deleted once.
+ *
+ * @example
+ * await bulkDestroy(Account, [3, 1, 2]);
+ * await bulkDestroy(Membership, [{ groupId: 1, userId: 2 }]);
+ */
+export async function bulkDestroy<M extends Model>(
+  model: ModelStatic<M>,
+  items: readonly (M | Row | string | number | bigint)[],
+  options: BulkDestroyOptions = {},
+): Promise<number> {
+  if (!isModelClass(model)) fail(undefined, `expected a model class as the first argument, got ${typeof model}`);
+  if (!Array.isArray(items)) fail(model, `expected an array of instances or primary keys, got ${typeof items}`);
+  if (internals(model).primaryKeyAttributes.length === 0) fail(model, `${model.name} has no primary key`);
+  const keyed = new Map<string, Row>();
+  items.forEach((item, i) => {
+    const row = keyRowOf(model as ModelStatic<Model>, item, i);
+    const key = keyOf(model as ModelStatic<Model>, row);
+    if (!keyed.has(key)) keyed.set(key, row);
+  });
+  if (keyed.size === 0) return 0;
+  const result = await model.destroy({
+    ...options,
+    where: whereKeys(model as ModelStatic<Model>, [...keyed.values()]),
+    [OPERATION]: 'bulkDestroy',
+    [ORDER]: [...keyed.keys()],
+  } as never);
+  return Array.isArray(result) ? result.length : Number(result);
+}

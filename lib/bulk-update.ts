@@ -1,0 +1,186 @@
+import type { Model, ModelStatic, Transaction } from 'sequelize';
+import { InvalidInputError } from './errors';
+import { changedBetween, copyValues, editedAttributes } from './data/diff';
+import { canonicalModel, internals, isModelClass, keyOf, storedAttributes } from './data/model-info';
+import { buildRecords, readLocked, whereKeys, type Row } from './data/records';
+import { updateRowsFromValues, type RowWrite } from './data/update-from-values';
+import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from './dispatch';
+import type { AttributeName } from './events';
+import { contextFor, signalsOn, withTransaction, type AnyOptions } from './operations/context';
+import type { SignalCallOptions } from './options';
+
+/** Options of {@link bulkUpdate}. */
+export interface BulkUpdateOptions<M extends Model> extends SignalCallOptions {
+  /** The attributes to write on every row. Default: each row's own `changed()` attributes. */
+  fields?: readonly AttributeName<M>[];
+  /** Rows per UPDATE statement. Default 1000. */
+  batchSize?: number;
+  /** Run in this transaction (else the library opens one when receivers listen or there is more than one batch). */
+  transaction?: Transaction | null;
+  /** Do not stamp `updatedAt`. */
+  silent?: boolean;
+  /** Run the model's attribute validators on the written fields first (Sequelize hooks are not run). Default true. */
+  validate?: boolean;
+  /** Sequelize's `logging` for the statements. */
+  logging?: boolean | ((sql: string, timing?: number) => void);
+}
+
+const DEFAULT_BATCH = 1000;
+
+function fail(model: ModelStatic<Model> | undefined, message: string): never {
+  throw new InvalidInputError(`bulkUpdate(${model?.name ?? '?'}): ${message}; nothing was written`, {
+    ...(model ? { modelName: model.name } : {}), event: 'beforeUpdate',
+  });
+}
+
+interface Pending {
+  readonly instance: Model;
+  fields: string[];
+}
+
+/** Checks the input and works out, per instance, which attributes to write. */
+function plan<M extends Model>(model: ModelStatic<M>, instances: readonly M[], options: BulkUpdateOptions<M>): Pending[] {
+  if (!Array.isArray(instances)) fail(model, `expected an array of ${model.name} instances, got ${typeof instances}`);
+  const attributes = new Set(storedAttributes(model));
+  const pks = internals(model).primaryKeyAttributes;
+  if (pks.length === 0) fail(model, `${model.name} has no primary key`);
+  for (const f of options.fields ?? []) {
+    if (!attributes.has(f)) fail(model, `'${String(f)}' is not an attribute of ${model.name}`);
+    if (pks.includes(f)) fail(model, `'${String(f)}' is the primary key; bulkUpdate finds rows by it and cannot change it`);
+  }
+  const batchSize = options.batchSize ?? DEFAULT_BATCH;
+  if (!Number.isInteger(batchSize) || batchSize < 1) fail(model, `batchSize must be a positive integer, got ${String(batchSize)}`);
+  const canonical = canonicalModel(model);
+  const seen = new Map<string, number>();
+  const pending: Pending[] = [];
+  instances.forEach((instance, i) => {
+    const ctor = (instance as { constructor?: unknown } | null)?.constructor;
+    if (!isModelClass(ctor) || canonicalModel(ctor) !== canonical) {
+      fail(model, `item ${i} is not a ${model.name} instance (got ${isModelClass(ctor) ? `a ${ctor.name}` : typeof instance})`);
+    }
+    if (instance.isNewRecord) fail(model, `item ${i} is not saved yet (isNewRecord); create it first`);
+    if (pks.some((pk) => instance.dataValues[pk] == null)) fail(model, `item ${i} has no primary key value`);
+    const key = keyOf(model, instance.dataValues);
+    if (seen.has(key)) fail(model, `items ${seen.get(key)} and ${i} have the same primary key (${key})`);
+    seen.set(key, i);
+    const changed = (instance.changed() || []) as string[];
+    if (!options.fields && changed.some((a) => pks.includes(a))) {
+      fail(model, `item ${i} changes its primary key; bulkUpdate finds rows by it and cannot change it`);
+    }
+    const fields = options.fields ? [...options.fields] as string[] : changed.filter((a) => attributes.has(a));
+    if (fields.length > 0) pending.push({ instance, fields });
+  });
+  return pending;
+}
+
+/** After a write: the instance holds the database's row and reports no changes. */
+function settle(instance: Model, row: Row): void {
+  Object.assign(instance.dataValues, row);
+  (instance as unknown as { _previousDataValues: Row })._previousDataValues = { ...instance.dataValues };
+  for (const a of Object.keys(row)) instance.changed(a as never, false);
+}
+
+/**
+ * Writes many instances' changes — a different value per row — in one `UPDATE … FROM (VALUES …)` statement per
+ * batch, and resolves to the number of rows written. Each row gets only its own changed attributes (or
+ * `fields`, when given) plus `updatedAt`, so concurrent changes to other columns survive. Update events are
+ * delivered with old rows read once per batch, locked, in the caller's order; before-receiver edits go into
+ * the same statement. Afterwards every instance holds the database's values and reports no changes.
+ *
+ * @example
+ * accounts.forEach((a) => { a.balance += interest(a); });
+ * await bulkUpdate(Account, accounts); // 1000 rows: 1 statement, 2 with receivers
+ */
+export async function bulkUpdate<M extends Model>(
+  model: ModelStatic<M>,
+  instances: readonly M[],
+  options: BulkUpdateOptions<M> = {},
+): Promise<number> {
+  if (!isModelClass(model)) fail(undefined, `expected a model class as the first argument, got ${typeof model}`);
+  const base = canonicalModel(model) as ModelStatic<Model>;
+  const pending = plan(model, instances, options);
+  if (pending.length === 0) return 0;
+
+  const updatedAt = internals(base)._timestampAttributes.updatedAt;
+  if (updatedAt && options.silent !== true) {
+    const now = new Date();
+    for (const p of pending) {
+      p.instance.setDataValue(updatedAt as never, new Date(now.getTime()) as never);
+      if (!p.fields.includes(updatedAt)) p.fields.push(updatedAt);
+    }
+  }
+  if (options.validate !== false) {
+    for (const p of pending) await p.instance.validate({ fields: p.fields as never, hooks: false } as never);
+  }
+
+  const callOptions = options as unknown as AnyOptions;
+  const signals = signalsOn(base, 'Update', callOptions);
+  const batchSize = options.batchSize ?? DEFAULT_BATCH;
+  const batches: Pending[][] = [];
+  for (let i = 0; i < pending.length; i += batchSize) batches.push(pending.slice(i, i + batchSize));
+  const run = async (transaction: Transaction | undefined) => {
+    let written = 0;
+    for (const batch of batches) written += await writeBatch(base, batch, options as BulkUpdateOptions<Model>, transaction);
+    return written;
+  };
+  if (!signals && batches.length === 1 && !options.transaction) return run(undefined);
+  return withTransaction(base, callOptions, (t) => run(t));
+}
+
+async function writeBatch(
+  model: ModelStatic<Model>,
+  batch: Pending[],
+  options: BulkUpdateOptions<Model>,
+  transaction: Transaction | undefined,
+): Promise<number> {
+  const attributes = storedAttributes(model);
+  const pks = internals(model).primaryKeyAttributes;
+  const logging = { logging: options.logging };
+  const keyRow = (instance: Model) => Object.fromEntries(pks.map((pk) => [pk, instance.dataValues[pk]]));
+  const writesOf = (items: readonly Pending[]): RowWrite[] => items.map((p) => ({
+    key: keyRow(p.instance),
+    set: Object.fromEntries(p.fields.map((f) => [f, p.instance.dataValues[f]])),
+  }));
+
+  const callOptions = options as unknown as AnyOptions;
+  if (!transaction || !signalsOn(model, 'Update', callOptions)) {
+    const rows = await updateRowsFromValues(model, writesOf(batch), { transaction, ...logging });
+    return apply(model, batch, rows);
+  }
+
+  const ctx = contextFor(model, 'Update', 'bulkUpdate', 'model', transaction, callOptions);
+  const locked = await readLocked(model.unscoped() as ModelStatic<Model>, whereKeys(model, batch.map((p) => keyRow(p.instance))), {
+    transaction, paranoid: false, ...logging,
+  });
+  const byKey = new Map(locked.map((r) => [keyOf(model, r), r]));
+  // Rows deleted meanwhile cannot be written; they are neither written nor signalled.
+  const present = batch.filter((p) => byKey.has(keyOf(model, p.instance.dataValues)));
+  if (present.length === 0) return 0;
+  const oldRecords = buildRecords(model, present.map((p) => byKey.get(keyOf(model, p.instance.dataValues))!));
+  const newRecords = present.map((p) => p.instance);
+
+  if (hasBeforeReceivers(ctx)) {
+    const snapshots = newRecords.map((r) => copyValues(r.dataValues, attributes));
+    await emitBefore(ctx, { newRecords, oldRecords, changedFields: changedBetween(oldRecords, newRecords, attributes) });
+    // Receiver edits ride in the same statement.
+    present.forEach((p, i) => {
+      const edited = editedAttributes([p.instance], [snapshots[i]!], attributes).filter((a) => !pks.includes(a));
+      p.fields = [...new Set([...p.fields, ...edited])];
+    });
+  }
+  const rows = await updateRowsFromValues(model, writesOf(present), { transaction, ...logging });
+  const written = apply(model, present, rows);
+  if (hasAfterReceivers(ctx)) {
+    await emitAfter(ctx, { newRecords, oldRecords, changedFields: changedBetween(oldRecords, newRecords, attributes) });
+  }
+  return written;
+}
+
+function apply(model: ModelStatic<Model>, batch: readonly Pending[], rows: readonly Row[]): number {
+  const byKey = new Map(rows.map((r) => [keyOf(model, r), r]));
+  for (const p of batch) {
+    const row = byKey.get(keyOf(model, p.instance.dataValues));
+    if (row) settle(p.instance, row);
+  }
+  return rows.length;
+}
