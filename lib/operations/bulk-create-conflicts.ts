@@ -105,7 +105,7 @@ export async function bulkCreateWithConflicts(
     const updateFields = updating ? attributesOf(model, options.updateOnDuplicate as string[]) : [];
     const oldRecords = buildRecords(model, updates.map((u) => u.old));
     const proposed = updates.map(({ instance, old }) => {
-      const record = model.build({ ...old } as never, { isNewRecord: false, raw: true });
+      const [record] = buildRecords(model, [old]) as [Model];
       for (const a of updateFields) record.setDataValue(a as never, instance.dataValues[a] as never);
       return record;
     });

@@ -77,7 +77,7 @@ export function wrapUpsert(original: UpsertFn): UpsertFn {
       const oldRecords = existing ? buildRecords(model, [existing]) : [];
       let proposed: Model;
       if (existing) {
-        proposed = model.build({ ...existing } as never, { isNewRecord: false, raw: true });
+        [proposed] = buildRecords(model, [existing]) as [Model];
         for (const a of updated) proposed.setDataValue(a as never, probe.dataValues[a] as never);
         const updatedAt = internals(model)._timestampAttributes.updatedAt;
         if (updatedAt) proposed.setDataValue(updatedAt as never, new Date() as never);

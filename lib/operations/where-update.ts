@@ -105,8 +105,8 @@ function propose(model: ModelStatic<Model>, oldRows: readonly Row[], predicted: 
   const updatedAt = internals(model)._timestampAttributes.updatedAt;
   const stamp = updatedAt && spec.stampsUpdatedAt ? new Date() : undefined;
   const readOnly = (model as unknown as { _readOnlyAttributes?: Set<string> })._readOnlyAttributes;
-  return oldRows.map((row, i) => {
-    const record = model.build({ ...row, ...predicted[i] } as never, { isNewRecord: false, raw: true });
+  const records = buildRecords(model, predicted.length ? oldRows.map((row, i) => ({ ...row, ...predicted[i] })) : oldRows);
+  return records.map((record) => {
     for (const [key, value] of Object.entries(spec.plainValues)) {
       // Sequelize's set() ignores timestamp attributes on existing rows; Model.update writes them anyway.
       if (readOnly?.has(key)) record.setDataValue(key as never, value as never);
