@@ -116,7 +116,11 @@ describe('change-log property', () => {
       ['instance.increment', async () => { const a = await Account.findOne({ order: literal('random()') }); if (a) await a.increment('balance', { by: int(1, 3) }); }],
       ['Account.destroy', async () => Account.destroy({ where: { id: (await someIds(Account)).slice(0, 2) } })],
       ['instance.destroy', async () => { const a = await Account.findOne({ order: literal('random()') }); if (a) await a.destroy(); }],
-      ['Account.upsert', async () => Account.upsert({ id: pick([...(await ids(Account)), 100000 + int(0, 50)]), name: `up${int(0, 9)}`, balance: int(0, 9) })],
+      ['Account.upsert', async () => {
+        const existing = await ids(Account);
+        const id = existing.length && rnd() < 0.5 ? pick(existing) : 100000 + int(0, 500);
+        return Account.upsert({ id, name: `up${int(0, 9)}`, balance: int(0, 9) });
+      }],
       ['Ledger.create', async () => Ledger.create({ label: `l${int(0, 9)}`, amount: int(1, 9), accountId: pick([null, ...(await ids(Account))]) } as never)],
       ['Ledger.destroy soft', async () => Ledger.destroy({ where: { id: await someIds(Ledger) } })],
       ['Ledger.destroy force', async () => Ledger.destroy({ where: { id: (await someIds(Ledger)).slice(0, 1) }, force: true })],
