@@ -6,7 +6,7 @@ import { buildRecords, readLocked, whereKeys, type Row } from './data/records';
 import { updateRowsFromValues, type RowWrite } from './data/update-from-values';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from './dispatch';
 import type { AttributeName } from './events';
-import { contextFor, signalsOn, withTransaction, type AnyOptions } from './operations/context';
+import { contextFor, signalsOn, tagged, withTransaction, type AnyOptions } from './operations/context';
 import type { SignalCallOptions } from './options';
 
 /** Options of {@link bulkUpdate}. */
@@ -110,7 +110,8 @@ export async function bulkUpdate<M extends Model>(
     }
   }
   if (options.validate !== false) {
-    for (const p of pending) await p.instance.validate({ fields: p.fields as never, hooks: false } as never);
+    // Sequelize's attribute validators only: the validate events run once per batch, below.
+    for (const p of pending) await p.instance.validate(tagged({ fields: p.fields, hooks: false }, p.instance) as never);
   }
 
   const callOptions = options as unknown as AnyOptions;

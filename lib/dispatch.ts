@@ -2,7 +2,10 @@ import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { eventName, type EventName, type Family, type Operation, type Signal, type Via } from './events';
 import { RecursionLimitError } from './errors';
 import { installStateOf } from './install-state';
-import { listensFor, receiversFor } from './registry';
+import { matchingIndices } from './conditions';
+import { changedBetween, presentIn } from './data/diff';
+import { deferUntilCommit } from './on-commit';
+import { listensFor, receiversFor, type Entry } from './registry';
 import { currentScope, runInScope } from './scope';
 
 /** What one Sequelize call is, for the signals it produces. */
@@ -40,11 +43,8 @@ export function hasAfterReceivers(ctx: Pick<OperationContext, 'model' | 'family'
   return listensFor(ctx.model, [eventName('after', ctx.family)]);
 }
 
-/** Delivers one event: receivers one at a time, awaited, in priority order. A throw stops the operation. */
-export async function emit(ctx: OperationContext, event: EventName, rows: Rows): Promise<void> {
-  const receivers = receiversFor(ctx.model, event);
-  if (receivers.length === 0) return;
-  const signal: Signal<Model> = Object.freeze({
+function freezeSignal(ctx: OperationContext, event: EventName, rows: Rows, context: unknown): Signal<Model> {
+  return Object.freeze({
     event,
     model: ctx.model,
     operation: ctx.operation,
@@ -55,8 +55,44 @@ export async function emit(ctx: OperationContext, event: EventName, rows: Rows):
     soft: ctx.soft,
     transaction: ctx.transaction,
     options: ctx.options,
+    context,
   });
-  const chain = [...currentScope().chain, `${ctx.model.name}.${event}`];
+}
+
+/** The pairs at `indices` of a signal, with `changedFields` recomputed for them. */
+function subset(ctx: OperationContext, event: EventName, rows: Rows, indices: readonly number[], context: unknown): Signal<Model> {
+  const newRecords = rows.newRecords.length ? indices.map((i) => rows.newRecords[i]!) : [];
+  const oldRecords = rows.oldRecords.length ? indices.map((i) => rows.oldRecords[i]!) : [];
+  const changedFields = ctx.family === 'Update' ? changedBetween(oldRecords, newRecords, rows.changedFields)
+    : ctx.family === 'Create' ? presentIn(newRecords, rows.changedFields) : [];
+  return freezeSignal(ctx, event, { newRecords, oldRecords, changedFields }, context);
+}
+
+/**
+ * Delivers one event: receivers one at a time, awaited, in priority order, each with the pairs its condition
+ * matches; `onCommit` receivers are queued for after the outermost COMMIT. A throw stops the operation.
+ */
+export async function emit(ctx: OperationContext, event: EventName, rows: Rows): Promise<void> {
+  const receivers = receiversFor(ctx.model, event);
+  if (receivers.length === 0) return;
+  const { chain: outer, context } = currentScope();
+  const total = Math.max(rows.newRecords.length, rows.oldRecords.length);
+  let full: Signal<Model> | undefined;
+  const now: [Entry, Signal<Model>][] = [];
+  for (const entry of receivers) {
+    let signal: Signal<Model>;
+    if (entry.when) {
+      const indices = matchingIndices(entry.when, rows.newRecords, rows.oldRecords);
+      if (indices.length === 0) continue;
+      signal = indices.length === total ? (full ??= freezeSignal(ctx, event, rows, context)) : subset(ctx, event, rows, indices, context);
+    } else {
+      signal = full ??= freezeSignal(ctx, event, rows, context);
+    }
+    if (entry.onCommit) deferUntilCommit(ctx.transaction, () => deliverAfterCommit(entry, signal));
+    else now.push([entry, signal]);
+  }
+  if (now.length === 0) return;
+  const chain = [...outer, `${ctx.model.name}.${event}`];
   const maxDepth = installStateOf(ctx.model.sequelize)?.options.maxDepth ?? 8;
   if (chain.length > maxDepth) {
     throw new RecursionLimitError(
@@ -66,10 +102,24 @@ export async function emit(ctx: OperationContext, event: EventName, rows: Rows):
     );
   }
   await runInScope({ chain }, async () => {
-    for (const { receiver } of receivers) {
+    for (const [{ receiver }, signal] of now) {
       await (receiver as (s: Signal<Model>) => unknown)(signal);
     }
   });
+}
+
+/** Runs an onCommit receiver after COMMIT, outside any receiver chain; its error goes to `onCommitError`. */
+async function deliverAfterCommit(entry: Entry, signal: Signal<Model>): Promise<void> {
+  try {
+    await runInScope({ chain: [], bypass: false }, async () => (entry.receiver as (s: Signal<Model>) => unknown)(signal));
+  } catch (error) {
+    const handler = installStateOf(signal.model.sequelize)?.options.onCommitError;
+    try {
+      handler?.(error, signal);
+    } catch (handlerError) {
+      process.emitWarning(`onCommitError itself threw: ${String(handlerError)}`, { code: 'BULK_SIGNALS_ON_COMMIT_ERROR' });
+    }
+  }
 }
 
 /** validate (unless bypassed) then before, with the same rows. */

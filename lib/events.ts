@@ -16,7 +16,8 @@ export type Operation =
   | 'truncate' // Model.truncate / destroy({ truncate: true })
   | 'upsert' // Model.upsert
   | 'bulkUpdate' // bulkUpdate(Model, instances)
-  | 'bulkDestroy'; // bulkDestroy(Model, instancesOrKeys)
+  | 'bulkDestroy' // bulkDestroy(Model, instancesOrKeys)
+  | 'validate'; // instance.validate() called by the application (validate events only)
 
 /** `'instance'` when the call was made on one instance, `'model'` for static (where- or list-based) calls. */
 export type Via = 'instance' | 'model';
@@ -49,6 +50,8 @@ export interface Signal<M extends Model, E extends EventName = EventName> {
   readonly transaction: Transaction;
   /** The options the caller passed to the Sequelize call. */
   readonly options: Readonly<Record<string, unknown>>;
+  /** The value of the innermost `bulkSignals.withContext(value, fn)` around the write (e.g. the acting user). */
+  readonly context: unknown;
 }
 
 /**

@@ -4,6 +4,7 @@ export { bulkDestroy, type BulkDestroyOptions } from './bulk-destroy';
 export type { InstallOptions } from './install-state';
 export { bulkSignals, type ReceiverOptions } from './registry';
 export { Priority, EVENT_NAMES } from './events';
+export { and, changed, changedFrom, changedTo, isEqual, not, or, type Condition, type RowPair } from './conditions';
 export type { AttributeName, BulkSignalEventMap, EventName, Operation, Receiver, Signal, Via } from './events';
 export type { SignalCallOptions } from './options';
 export {

@@ -1,4 +1,5 @@
-import type { Sequelize } from 'sequelize';
+import type { Model, Sequelize } from 'sequelize';
+import type { Signal } from './events';
 
 /** Options of `installBulkSignals`. */
 export interface InstallOptions {
@@ -12,6 +13,12 @@ export interface InstallOptions {
    * Past this depth the write throws `RecursionLimitError` naming the chain. Default 8.
    */
   maxDepth?: number;
+  /**
+   * Where errors thrown by `onCommit` receivers go (they run after COMMIT, so nothing can roll back and the
+   * caller has its result already). Default: a process warning with code `BULK_SIGNALS_ON_COMMIT_ERROR`
+   * carrying the error as `cause`.
+   */
+  onCommitError?: (error: unknown, signal: Signal<Model>) => void;
 }
 
 export interface InstallState {
@@ -30,8 +37,20 @@ export function markInstalled(sequelize: Sequelize, options: InstallOptions): In
     options: {
       warnOnMultipleReceivers: options.warnOnMultipleReceivers ?? true,
       maxDepth: options.maxDepth ?? 8,
+      onCommitError: options.onCommitError ?? warnOnCommitError,
     },
   };
   Object.defineProperty(sequelize, STATE, { value: state, enumerable: false, configurable: true });
   return state;
+}
+
+function warnOnCommitError(error: unknown, signal: Signal<Model>): void {
+  const warning = new Error(
+    `An onCommit receiver for ${signal.model.name} '${signal.event}' threw after COMMIT: ${error instanceof Error ? error.message : String(error)}. `
+      + 'The write is committed; handle such errors with installBulkSignals(sequelize, { onCommitError }).',
+    { cause: error },
+  );
+  warning.name = 'BulkSignalsWarning';
+  (warning as Error & { code: string }).code = 'BULK_SIGNALS_ON_COMMIT_ERROR';
+  process.emitWarning(warning);
 }

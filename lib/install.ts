@@ -7,6 +7,7 @@ import { wrapModelRestore } from './operations/restore';
 import { wrapCreate, wrapInstanceRestore, wrapInstanceUpdate, wrapSave } from './operations/save';
 import { wrapIncrement, wrapModelUpdate } from './operations/update';
 import { wrapUpsert } from './operations/upsert';
+import { wrapValidate } from './operations/validate';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFn = (this: any, ...args: never[]) => unknown;
@@ -31,6 +32,7 @@ const INSTANCE_WRAPPERS: Record<string, Wrapper> = {
   update: wrapInstanceUpdate,
   destroy: wrapInstanceDestroy,
   restore: wrapInstanceRestore,
+  validate: wrapValidate,
 };
 
 function wrapAll(target: Record<string, unknown>, wrappers: Record<string, Wrapper>): void {

@@ -1,20 +1,33 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { InvalidReceiverError, NotInstalledError } from './errors';
-import { EVENT_NAMES, Priority, type BulkSignalEventMap, type EventName, type Receiver } from './events';
+import { isCondition, type Condition } from './conditions';
+import { EVENT_NAMES, Priority, type AttributeName, type BulkSignalEventMap, type EventName, type Receiver } from './events';
 import { installStateOf } from './install-state';
 import { runInScope } from './scope';
 import { canonicalModel, isModelClass } from './data/model-info';
 
 /** Options of `bulkSignals.on`. */
-export interface ReceiverOptions {
+export interface ReceiverOptions<M extends Model = Model> {
   /** Lower runs first; see {@link Priority}. Default `Priority.NORMAL` (50). */
   priority?: number;
+  /**
+   * Only rows that satisfy this condition: the receiver gets the matching pairs (still paired) and is not
+   * called when none match. Build it with `changed`, `changedTo`, `changedFrom`, `isEqual`, `and`, `or`, `not`.
+   */
+  when?: Condition<AttributeName<M>>;
+  /**
+   * After events only: deliver once the outermost transaction has committed (never after a rollback or a
+   * failed COMMIT). The write is final by then: a throw goes to `onCommitError`, not to the caller.
+   */
+  onCommit?: boolean;
 }
 
 export interface Entry {
   readonly receiver: (signal: never) => unknown;
   readonly priority: number;
   readonly seq: number;
+  readonly when: Condition | undefined;
+  readonly onCommit: boolean;
 }
 
 interface RegistryState {
@@ -54,7 +67,7 @@ function on<M extends Model, E extends EventName>(
   model: ModelStatic<M>,
   event: E,
   receiver: Receiver<M, E>,
-  options: ReceiverOptions = {},
+  options: ReceiverOptions<M> = {},
 ): () => void {
   if (!isModelClass(model)) {
     throw new InvalidReceiverError(
@@ -82,6 +95,31 @@ function on<M extends Model, E extends EventName>(
       { modelName, event },
     );
   }
+  if (options.when !== undefined && !isCondition(options.when)) {
+    throw new InvalidReceiverError(
+      `bulkSignals.on(${modelName}, '${event}'): when must be a condition built with changed(), changedTo(), `
+        + `changedFrom(), isEqual(), and(), or() or not(), got ${nameOf(options.when)}`,
+      { modelName, event },
+    );
+  }
+  if (options.when) {
+    const unknown = options.when.fields.filter((f) => !(f in model.getAttributes()));
+    if (unknown.length) {
+      throw new InvalidReceiverError(
+        `bulkSignals.on(${modelName}, '${event}'): the condition reads ${unknown.join(', ')}, which ${modelName} does not have`,
+        { modelName, event },
+      );
+    }
+  }
+  if (options.onCommit !== undefined && typeof options.onCommit !== 'boolean') {
+    throw new InvalidReceiverError(`bulkSignals.on(${modelName}, '${event}'): onCommit must be a boolean, got ${nameOf(options.onCommit)}`, { modelName, event });
+  }
+  if (options.onCommit && !event.startsWith('after')) {
+    throw new InvalidReceiverError(
+      `bulkSignals.on(${modelName}, '${event}'): onCommit delivery is for after events only (afterCreate, afterUpdate, afterDelete)`,
+      { modelName, event },
+    );
+  }
   const installed = installStateOf(model.sequelize);
   if (!installed) {
     throw new NotInstalledError(
@@ -96,7 +134,13 @@ function on<M extends Model, E extends EventName>(
   const current = byEvent.get(event) ?? EMPTY;
   if (current.length >= 1 && installed.options.warnOnMultipleReceivers) warnOnce(key, modelName, event, current.length + 1);
 
-  const entry: Entry = Object.freeze({ receiver: receiver as Entry['receiver'], priority, seq: state.seq++ });
+  const entry: Entry = Object.freeze({
+    receiver: receiver as Entry['receiver'],
+    priority,
+    seq: state.seq++,
+    when: options.when as Condition | undefined,
+    onCommit: options.onCommit === true,
+  });
   // Copy on write: a dispatch already iterating the old array is unaffected by (un)subscribes.
   const next = [...current, entry].sort((a, b) => a.priority - b.priority || a.seq - b.seq);
   byEvent.set(event, Object.freeze(next));
@@ -133,6 +177,21 @@ function bypass<T>(fn: () => T): T {
   return runInScope({ bypass: true }, fn);
 }
 
+/**
+ * Runs `fn` with `value` as the signal context: every signal produced by writes inside it carries
+ * `signal.context === value` (an AsyncLocalStorage scope: isolated between concurrent requests; an inner
+ * `withContext` shadows an outer one until it returns).
+ *
+ * @example
+ * app.use((req, res, next) => bulkSignals.withContext({ userId: req.user.id }, next));
+ */
+function withContext<T>(value: unknown, fn: () => T): T {
+  if (typeof fn !== 'function') {
+    throw new InvalidReceiverError(`bulkSignals.withContext expected a function as its second argument, got ${nameOf(fn)}`);
+  }
+  return runInScope({ context: value }, fn);
+}
+
 /** Whether `model` has any receiver for `event`. */
 function has<M extends Model>(model: ModelStatic<M>, event: EventName): boolean {
   return receiversFor(model, event).length > 0;
@@ -145,6 +204,6 @@ function has<M extends Model>(model: ModelStatic<M>, event: EventName): boolean 
  * const off = bulkSignals.on(Account, 'afterUpdate', ({ oldRecords, newRecords }) => { ... });
  * off(); // unsubscribe
  */
-export const bulkSignals = Object.freeze({ on, bypass, has });
+export const bulkSignals = Object.freeze({ on, bypass, withContext, has });
 
 export type { BulkSignalEventMap };

@@ -5,9 +5,11 @@ export interface SignalScope {
   readonly bypass: boolean;
   /** The receivers being run around this point, outermost first, as `Model.event` (the recursion guard). */
   readonly chain: readonly string[];
+  /** The value of the innermost `bulkSignals.withContext` around this point. */
+  readonly context: unknown;
 }
 
-const ROOT: SignalScope = Object.freeze({ bypass: false, chain: Object.freeze([]) });
+const ROOT: SignalScope = Object.freeze({ bypass: false, chain: Object.freeze([]), context: undefined });
 
 const KEY = Symbol.for('sequelize-bulk-signals/scope@1');
 type Holder = { [KEY]?: AsyncLocalStorage<SignalScope> };

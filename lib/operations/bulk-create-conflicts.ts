@@ -120,7 +120,7 @@ export async function bulkCreateWithConflicts(
 
     const before = instances.map((i) => ({ ...i.dataValues }));
     const returning = [...attributes.map((a) => columnOf(model, a)), 'xmax'];
-    const result = await original.call(prebuilt(scoped, instances), instances, { ...options, transaction, returning, [INTERNAL]: true });
+    const result = await original.call(prebuilt(scoped, instances), instances, { ...options, transaction, returning, [INTERNAL]: model });
     const returned = result.slice(0, updating ? instances.length : inserts.length).map((i) => ({ ...i.dataValues }));
     // Sequelize copies returned rows onto instances by index; re-assign them to the rows they belong to.
     const written = updating ? instances : inserts;

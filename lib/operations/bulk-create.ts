@@ -6,7 +6,7 @@ import { listensFor } from '../registry';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
 import { bulkCreateWithConflicts } from './bulk-create-conflicts';
 import { prebuilt } from './prebuilt';
-import { INTERNAL, contextFor, isInternal, signalsOn, withTransaction, type AnyOptions } from './context';
+import { INTERNAL, contextFor, tagged, isInternal, signalsOn, withTransaction, type AnyOptions } from './context';
 
 export type BulkCreateFn = (this: ModelStatic<Model>, records: readonly unknown[], options?: AnyOptions) => Promise<Model[]>;
 
@@ -17,7 +17,7 @@ export function wrapBulkCreate(original: BulkCreateFn): BulkCreateFn {
     const conflicts = Boolean(options?.updateOnDuplicate || options?.ignoreDuplicates);
     if (isInternal(options, model) || !Array.isArray(records) || records.length === 0
       || !(signalsOn(model, 'Create', options) || (conflicts && signalsOn(model, 'Update', options)))) {
-      return original.call(this, records, options);
+      return original.call(this, records, tagged(options, model));
     }
     refuseDarkIncludes(model, options?.include);
     if (conflicts) return bulkCreateWithConflicts(this, original, records, options ?? {});
@@ -36,7 +36,7 @@ export function wrapBulkCreate(original: BulkCreateFn): BulkCreateFn {
         if (fields) fields = [...new Set([...fields, ...editedAttributes(instances, before, attributes)])];
       }
       const created = await original.call(prebuilt(this, instances), instances, {
-        ...options, ...(fields ? { fields } : {}), transaction, [INTERNAL]: true,
+        ...options, ...(fields ? { fields } : {}), transaction, [INTERNAL]: model,
       });
       if (hasAfterReceivers(ctx)) {
         await emitAfter(ctx, { newRecords: created, oldRecords: [], changedFields: presentIn(created, attributes) });

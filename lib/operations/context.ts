@@ -6,8 +6,8 @@ import { currentScope } from '../scope';
 
 /**
  * Marks options this library passes back into Sequelize, so that a wrapped method reached from inside another
- * (a paranoid `destroy` calling `save`, `individualHooks` saves) does not signal a second time.
- * `true` covers every call that sees these options; an instance covers that instance only.
+ * (a paranoid `destroy` calling `save`, `individualHooks` saves, Sequelize's own `validate` calls) does not
+ * signal a second time. The tag is the model (covers that model's calls) or an instance (covers that one).
  */
 export const INTERNAL = Symbol.for('sequelize-bulk-signals/internal@1');
 /** Carries the public operation name from `Model.create` / `instance.update` down to `save`. */
@@ -17,9 +17,14 @@ export const ORDER = Symbol.for('sequelize-bulk-signals/order@1');
 
 export type AnyOptions = Record<string | symbol, unknown> & { transaction?: Transaction | null };
 
-export function isInternal(options: AnyOptions | undefined, target: object): boolean {
+export function isInternal(options: AnyOptions | undefined, ...targets: object[]): boolean {
   const tag = options?.[INTERNAL];
-  return tag === true || tag === target;
+  return tag !== undefined && targets.includes(tag as object);
+}
+
+/** `options` tagged as the library's own pass-through, for `target` (a model or an instance). */
+export function tagged(options: AnyOptions | undefined, target: object): AnyOptions {
+  return { ...options, [INTERNAL]: target };
 }
 
 /** Whether this call should produce signals: not bypassed per call or per scope, and someone listens. */

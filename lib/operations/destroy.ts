@@ -3,7 +3,7 @@ import { canonicalModel, keyOf } from '../data/model-info';
 import type { Operation } from '../events';
 import { buildRecords, readLocked, rowBefore, whereKeys, type Row } from '../data/records';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
-import { INTERNAL, OPERATION, ORDER, contextFor, isInternal, isSoftDelete, signalsOn, withTransaction, type AnyOptions } from './context';
+import { INTERNAL, OPERATION, ORDER, contextFor, tagged, isInternal, isSoftDelete, signalsOn, withTransaction, type AnyOptions } from './context';
 import { destroyCascades } from './cascade';
 
 type InstanceDestroyFn = (this: Model, options?: AnyOptions) => Promise<unknown>;
@@ -14,7 +14,7 @@ export function wrapInstanceDestroy(original: InstanceDestroyFn): InstanceDestro
   return async function destroy(this: Model, options) {
     const model = canonicalModel(this.constructor as ModelStatic<Model>);
     // Always tag: a paranoid destroy saves the instance internally, and that save is not an update.
-    if (isInternal(options, this) || !signalsOn(model, 'Delete', options)) {
+    if (isInternal(options, this, model) || !signalsOn(model, 'Delete', options)) {
       return original.call(this, { ...options, [INTERNAL]: this });
     }
     return withTransaction(model, options, async (transaction) => {
@@ -38,7 +38,7 @@ export function wrapInstanceDestroy(original: InstanceDestroyFn): InstanceDestro
 export function wrapModelDestroy(original: ModelDestroyFn): ModelDestroyFn {
   return async function destroy(this: ModelStatic<Model>, options) {
     const model = canonicalModel(this);
-    if (isInternal(options, model) || !signalsOn(model, 'Delete', options)) return original.call(this, options);
+    if (isInternal(options, model) || !signalsOn(model, 'Delete', options)) return original.call(this, tagged(options, model));
     const truncate = options?.truncate === true;
     return withTransaction(model, options, async (transaction) => {
       const soft = isSoftDelete(model, options);
@@ -52,13 +52,13 @@ export function wrapModelDestroy(original: ModelDestroyFn): ModelDestroyFn {
         benchmark: options?.benchmark,
       });
       const oldRows = inCallerOrder(model, locked, options?.[ORDER] as readonly string[] | undefined);
-      if (oldRows.length === 0) return original.call(this, { ...options, transaction, [INTERNAL]: true });
+      if (oldRows.length === 0) return original.call(this, { ...options, transaction, [INTERNAL]: model });
       const rows = { newRecords: [], oldRecords: buildRecords(model, oldRows), changedFields: [] };
       if (hasBeforeReceivers(ctx)) await emitBefore(ctx, rows);
       if (!soft) await destroyCascades(model, oldRows, { ...options, transaction });
       // A truncate stays a TRUNCATE (the table is locked by then); a where-destroy targets the locked keys.
       const where = truncate ? {} : { where: whereKeys(model, oldRows) };
-      const result = await original.call(this, { ...options, ...where, transaction, [INTERNAL]: true });
+      const result = await original.call(this, { ...options, ...where, transaction, [INTERNAL]: model });
       if (hasAfterReceivers(ctx)) await emitAfter(ctx, rows);
       return result;
     });

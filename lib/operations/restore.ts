@@ -1,7 +1,7 @@
 import { Op, type Model, type ModelStatic, type WhereOptions } from 'sequelize';
 import { canonicalModel, internals, rowToAttributes } from '../data/model-info';
 import type { Row } from '../data/records';
-import { INTERNAL, isInternal, signalsOn, type AnyOptions } from './context';
+import { INTERNAL, isInternal, signalsOn, tagged, type AnyOptions } from './context';
 import { runWhereUpdate } from './where-update';
 
 type ModelRestoreFn = (this: ModelStatic<Model>, options?: AnyOptions) => Promise<unknown>;
@@ -16,7 +16,7 @@ export function wrapModelRestore(original: ModelRestoreFn): ModelRestoreFn {
     const model = canonicalModel(this);
     const deletedAt = internals(model)._timestampAttributes.deletedAt;
     if (!deletedAt || isInternal(options, model) || !signalsOn(model, 'Update', options)) {
-      return original.call(this, options);
+      return original.call(this, tagged(options, model));
     }
     const attribute = model.getAttributes()[deletedAt] as { defaultValue?: unknown };
     const restored = Object.prototype.hasOwnProperty.call(attribute, 'defaultValue') ? attribute.defaultValue : null;
@@ -33,12 +33,12 @@ export function wrapModelRestore(original: ModelRestoreFn): ModelRestoreFn {
       expressionFields: [],
       write: async (keys, transaction) => {
         const result = await original.call(this, {
-          ...options, where: keys, transaction, returning: true, raw: true, [INTERNAL]: true,
+          ...options, where: keys, transaction, returning: true, raw: true, [INTERNAL]: model,
         }) as Row[];
         const rows = result.map((r) => rowToAttributes(model, r));
         return { rows, result: rows.length };
       },
-      writeNothing: (transaction) => original.call(this, { ...options, transaction, [INTERNAL]: true }),
+      writeNothing: (transaction) => original.call(this, { ...options, transaction, [INTERNAL]: model }),
     });
   };
 }

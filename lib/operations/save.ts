@@ -4,7 +4,7 @@ import { canonicalModel, internals, storedAttributes } from '../data/model-info'
 import { rowBefore } from '../data/records';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
 import type { Operation } from '../events';
-import { INTERNAL, OPERATION, contextFor, isInternal, signalsOn, withTransaction, type AnyOptions } from './context';
+import { INTERNAL, OPERATION, contextFor, isInternal, signalsOn, tagged, withTransaction, type AnyOptions } from './context';
 
 type SaveFn = (this: Model, options?: AnyOptions) => Promise<Model>;
 type CreateFn = (this: ModelStatic<Model>, values: unknown, options?: AnyOptions) => Promise<Model>;
@@ -19,11 +19,11 @@ type InstanceUpdateFn = (this: Model, values: unknown, options?: AnyOptions) => 
 export function wrapSave(original: SaveFn): SaveFn {
   return async function save(this: Model, options?: AnyOptions) {
     const model = canonicalModel(this.constructor as ModelStatic<Model>);
-    if (isInternal(options, this)) return original.call(this, options);
+    if (isInternal(options, this, model)) return original.call(this, options);
     const isNew = this.isNewRecord;
     const family = isNew ? 'Create' : 'Update';
-    if (!signalsOn(model, family, options)) return original.call(this, options);
-    if (!isNew && !this.changed()) return original.call(this, options);
+    if (!signalsOn(model, family, options)) return original.call(this, tagged(options, this));
+    if (!isNew && !this.changed()) return original.call(this, tagged(options, this));
 
     const operation = (options?.[OPERATION] as Operation | undefined) ?? 'save';
     return withTransaction(model, options, async (transaction) => {

@@ -2,7 +2,7 @@ import type { Model, ModelStatic, WhereOptions } from 'sequelize';
 import { canonicalModel, columnOf, rowToAttributes } from '../data/model-info';
 import { generatorOf, sqlType } from '../data/sql';
 import type { Row } from '../data/records';
-import { INTERNAL, isInternal, signalsOn, type AnyOptions } from './context';
+import { INTERNAL, isInternal, signalsOn, tagged, type AnyOptions } from './context';
 import { isExpression, runWhereUpdate } from './where-update';
 
 type UpdateFn = (this: ModelStatic<Model>, values: Row, options: AnyOptions) => Promise<unknown>;
@@ -12,7 +12,7 @@ type IncrementFn = (this: ModelStatic<Model>, fields: unknown, options: AnyOptio
 export function wrapModelUpdate(original: UpdateFn): UpdateFn {
   return async function update(this: ModelStatic<Model>, values, options) {
     const model = canonicalModel(this);
-    if (isInternal(options, model) || !signalsOn(model, 'Update', options)) return original.call(this, values, options);
+    if (isInternal(options, model) || !signalsOn(model, 'Update', options)) return original.call(this, values, tagged(options, model));
     const fields = Array.isArray(options?.fields) ? new Set(options.fields as string[]) : undefined;
     const plainValues: Row = {};
     const expressionFields: string[] = [];
@@ -32,7 +32,7 @@ export function wrapModelUpdate(original: UpdateFn): UpdateFn {
       expressionFields,
       write: async (where, transaction) => {
         const result = await original.call(this, values, {
-          ...options, where, transaction, returning: true, raw: true, [INTERNAL]: true,
+          ...options, where, transaction, returning: true, raw: true, [INTERNAL]: model,
         }) as [number, Row[]];
         const rows = (result[1] ?? []).map((r) => rowToAttributes(model, r));
         const callerResult = options?.returning
@@ -40,7 +40,7 @@ export function wrapModelUpdate(original: UpdateFn): UpdateFn {
           : [result[0]];
         return { rows, result: callerResult };
       },
-      writeNothing: (transaction) => original.call(this, values, { ...options, transaction, [INTERNAL]: true }),
+      writeNothing: (transaction) => original.call(this, values, { ...options, transaction, [INTERNAL]: model }),
     });
   };
 }
@@ -52,7 +52,7 @@ export function wrapModelUpdate(original: UpdateFn): UpdateFn {
 export function wrapIncrement(original: IncrementFn): IncrementFn {
   return async function increment(this: ModelStatic<Model>, fields, options) {
     const model = canonicalModel(this);
-    if (isInternal(options, model) || !signalsOn(model, 'Update', options)) return original.call(this, fields, options);
+    if (isInternal(options, model) || !signalsOn(model, 'Update', options)) return original.call(this, fields, tagged(options, model));
     const decrement = options?.increment === false;
     const by = options?.by ?? 1;
     const amounts: Row = typeof fields === 'string' ? { [fields]: by }
@@ -75,7 +75,7 @@ export function wrapIncrement(original: IncrementFn): IncrementFn {
       predictions,
       write: async (where, transaction) => {
         const result = await original.call(this, fields, {
-          ...options, where, transaction, returning: true, [INTERNAL]: true,
+          ...options, where, transaction, returning: true, [INTERNAL]: model,
         }) as [[Row[] | Model, number], number];
         const [returned, count] = result[0];
         // From instance.increment Sequelize copies the row into the instance and hands back the instance.
@@ -85,7 +85,7 @@ export function wrapIncrement(original: IncrementFn): IncrementFn {
         const pair = [options?.returning === false ? [] : returned, count];
         return { rows, result: options?.returning === true ? [pair, pair.length] : [pair] };
       },
-      writeNothing: (transaction) => original.call(this, fields, { ...options, transaction, [INTERNAL]: true }),
+      writeNothing: (transaction) => original.call(this, fields, { ...options, transaction, [INTERNAL]: model }),
     });
   };
 }

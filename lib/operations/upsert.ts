@@ -5,7 +5,7 @@ import { attributeOfColumn, canonicalModel, columnOf, internals, keyOf, storedAt
 import { buildRecords, readLocked, type Row } from '../data/records';
 import { updateRowsFromValues } from '../data/update-from-values';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
-import { INTERNAL, contextFor, isInternal, signalsOn, withTransaction, type AnyOptions } from './context';
+import { INTERNAL, contextFor, isInternal, signalsOn, tagged, withTransaction, type AnyOptions } from './context';
 import { receiverEdits } from './where-update';
 
 type UpsertFn = (this: ModelStatic<Model>, values: Row, options?: AnyOptions) => Promise<[Model, boolean | null]>;
@@ -55,7 +55,7 @@ export function wrapUpsert(original: UpsertFn): UpsertFn {
   return async function upsert(this: ModelStatic<Model>, values, options) {
     const model = canonicalModel(this);
     if (isInternal(options, model) || (!signalsOn(model, 'Create', options) && !signalsOn(model, 'Update', options))) {
-      return original.call(this, values, options);
+      return original.call(this, values, tagged(options, model));
     }
     return withTransaction(model, options, async (transaction) => {
       const attributes = storedAttributes(model);
@@ -95,7 +95,7 @@ export function wrapUpsert(original: UpsertFn): UpsertFn {
       }
 
       const returning = [...attributes.map((a) => columnOf(model, a)), 'xmax'];
-      const result = await original.call(this, values, { ...options, transaction, returning, [INTERNAL]: true });
+      const result = await original.call(this, values, { ...options, transaction, returning, [INTERNAL]: model });
       const [record] = result;
       const inserted = String(record.dataValues.xmax) === '0';
       delete record.dataValues.xmax;
