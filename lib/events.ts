@@ -23,7 +23,9 @@ export type Operation =
 export type Via = 'instance' | 'model';
 
 /** The attribute names of a model, from Sequelize's own `Attributes<M>`. */
-export type AttributeName<M extends Model> = Extract<keyof Attributes<M>, string>;
+// A conditional type on purpose: it makes TypeScript compare signals structurally, so a receiver typed for any
+// model (`(s: Signal<Model>) => …`) can be registered on a specific one.
+export type AttributeName<M extends Model> = M extends Model ? Extract<keyof Attributes<M>, string> : never;
 
 /** What every receiver gets: one readonly object per call. */
 export interface Signal<M extends Model, E extends EventName = EventName> {

@@ -53,7 +53,10 @@ describe('recursion guard', () => {
   it('maxDepth is configurable per Sequelize instance and checked at install', async () => {
     const shallow = connect({}, { warnOnMultipleReceivers: false, maxDepth: 1 });
     try {
-      expect(() => installBulkSignals(connect({}, false).sequelize, { maxDepth: 0 })).to.throw(/maxDepth must be a positive integer, got 0/);
+      const unused = connect({}, false).sequelize;
+      expect(() => installBulkSignals(unused, { maxDepth: 0 })).to.throw(/maxDepth must be a positive integer, got 0/);
+      expect(() => installBulkSignals(unused, { maxDepth: 1.5 })).to.throw(/maxDepth must be a positive integer, got 1.5/);
+      await unused.close();
       const Shallow = shallow.sequelize.define('ShallowAccount', { ...Account.getAttributes() }, { tableName: 'rec_accounts', underscored: true });
       receivers.add(bulkSignals.on(Shallow, 'afterUpdate', async ({ transaction }) => {
         await Shallow.update({ status: 'nested' }, { where: { id: 1 }, transaction });

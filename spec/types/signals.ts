@@ -3,7 +3,9 @@
 import {
   DataTypes, Model, Sequelize, type CreationOptional, type InferAttributes, type InferCreationAttributes,
 } from 'sequelize';
-import { bulkSignals, installBulkSignals, Priority, type Signal } from '../../lib';
+import {
+  and, bulkSignals, changed, changedFrom, changedTo, installBulkSignals, isEqual, not, or, Priority, type Signal,
+} from '../../lib';
 
 class Account extends Model<InferAttributes<Account>, InferCreationAttributes<Account>> {
   declare id: CreationOptional<number>;
@@ -34,12 +36,25 @@ off();
 // @ts-expect-error -- a wrong event name does not compile
 bulkSignals.on(Account, 'afterUpdte', () => undefined);
 
+bulkSignals.on(Account, 'afterUpdate', () => undefined, { when: and(changed('balance'), not(isEqual('name', 'x'))), onCommit: true });
+// @ts-expect-error -- a condition on a field the model does not have does not compile
+bulkSignals.on(Account, 'afterUpdate', () => undefined, { when: changed('balanse') });
+// @ts-expect-error -- the same inside a combinator
+bulkSignals.on(Account, 'afterUpdate', () => undefined, { when: or(changedTo('balance', 1), changedFrom('nme', 'x')) });
+
+const context: unknown = bulkSignals.withContext({ user: 1 }, () => 'ok');
+void context;
+
 // @ts-expect-error -- priority is a number
 bulkSignals.on(Account, 'beforeCreate', () => undefined, { priority: 'high' });
 
 bulkSignals.on(Account, 'beforeDelete', async ({ oldRecords }: Signal<Account>) => {
   await Promise.resolve(oldRecords.length);
 });
+
+// A receiver written for any model can be registered on a specific one.
+const auditAnything = (signal: Signal<Model>): void => { void signal.changedFields.length; };
+bulkSignals.on(Account, 'afterDelete', auditAnything);
 
 // Per-call options type-check on every write method.
 async function writes(a: Account): Promise<void> {
