@@ -1,5 +1,6 @@
 import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { InstallError } from './errors';
+import { installReturningRewrite } from './data/returning-old';
 import { installStateOf, markInstalled, type InstallOptions } from './install-state';
 import { wrapBulkCreate } from './operations/bulk-create';
 import { wrapInstanceDestroy, wrapModelDestroy } from './operations/destroy';
@@ -90,4 +91,5 @@ export function installBulkSignals(sequelize: Sequelize, options: InstallOptions
   markInstalled(sequelize, options);
   for (const model of Object.values(sequelize.models)) wrapModel(model as ModelStatic<Model>);
   sequelize.addHook('afterDefine', HOOK_NAME, (model) => wrapModel(model as ModelStatic<Model>));
+  installReturningRewrite(sequelize);
 }

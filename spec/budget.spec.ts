@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { literal, type ModelStatic } from 'sequelize';
 import { bulkSignals } from '../lib';
-import { connect, useDatabase, type TestDatabase } from './support/database';
+import { connect, serverMajor, useDatabase, type TestDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 
@@ -71,6 +71,14 @@ describe('statement budget (1000 rows)', function () {
       expect(delivered).to.be.at.least(N);
     });
   }
+
+  it('Model.update with after receivers only: 1 statement on PostgreSQL 18, 2 on older servers', async () => {
+    let delivered = 0;
+    receivers.add(bulkSignals.on(Account, 'afterUpdate', (s) => { delivered += s.oldRecords.length; }));
+    const { count } = await db.log.count(() => Account.update({ balance: literal('balance + 1') }, { where: {} }));
+    expect(count).to.equal((await serverMajor(db.sequelize)) >= 18 ? 1 : 2);
+    expect(delivered).to.equal(N);
+  });
 
   it('before receivers writing a different value per row: 3 statements, every value written', async () => {
     receivers.add(bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { literal, Op, Transaction } from 'sequelize';
 import { bulkSignals, type Signal } from '../lib';
-import { useDatabase } from './support/database';
+import { serverMajor, useDatabase } from './support/database';
 import { Account, Ledger, Membership, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
 
@@ -98,6 +98,32 @@ describe('update events', () => {
       expect(after.newRecords.map((r) => r.updatedAt.getTime())).to.deep.equal(rows.map((r) => r.updatedAt.getTime()));
       expect(after.newRecords.every((r) => r instanceof Account && !r.isNewRecord)).to.equal(true);
       expect(new Set(recorder.transactions).size).to.equal(1);
+    });
+
+    it('with after receivers only: the same payload, from one statement on PostgreSQL 18 (RETURNING old.*, new.*)', async () => {
+      recorder.off();
+      const afterOnly = new Recorder([Account], ['afterUpdate']);
+      try {
+        const major = await serverMajor(db.sequelize);
+        const { count, statements, result } = await db.log.count(() => Account.update(
+          { balance: literal('balance + 5'), status: 'vip' }, { where: { balance: { [Op.gte]: 20 } }, returning: true },
+        ));
+        expect(count, statements.join('\n')).to.equal(major >= 18 ? 1 : 2);
+        if (major >= 18) expect(statements[0]).to.match(/RETURNING old\."id" AS/);
+        expect(result[0]).to.equal(2);
+        expect(result[1].map((r) => [r.id, r.balance, r instanceof Account])).to.have.deep.members([[1, 35, true], [3, 25, true]]);
+        expect(afterOnly.summary(FIELDS)).to.deep.equal([{
+          event: 'afterUpdate', model: 'Account', operation: 'update', via: 'model', soft: false,
+          oldRecords: [{ id: 1, name: 'c', balance: 30, status: 'open' }, { id: 3, name: 'b', balance: 20, status: 'frozen' }],
+          newRecords: [{ id: 1, name: 'c', balance: 35, status: 'vip' }, { id: 3, name: 'b', balance: 25, status: 'vip' }],
+          changedFields: ['balance', 'status', 'updatedAt'],
+        }]);
+        const [signal] = afterOnly.signals as Signal<Account>[];
+        expect(signal!.transaction).to.be.instanceOf(Transaction);
+        expect(signal!.newRecords.every((r) => r.updatedAt instanceof Date && r.createdAt instanceof Date)).to.equal(true);
+      } finally {
+        afterOnly.off();
+      }
     });
 
     it('gives after receivers the values an expression computed, and before receivers the old ones', async () => {

@@ -2,6 +2,7 @@ import { Utils, type Model, type ModelStatic, type Transaction, type WhereOption
 import { changedBetween, copyValues, sameValue } from '../data/diff';
 import { canonicalModel, internals, keyOf, storedAttributes } from '../data/model-info';
 import { PREDICTED, buildRecords, pairByKey, readLocked, whereKeys, type Row } from '../data/records';
+import { supportsReturningOld } from '../data/returning-old';
 import { updateRowsFromValues, type RowWrite } from '../data/update-from-values';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
 import type { Operation, Via } from '../events';
@@ -30,6 +31,11 @@ export interface WhereUpdate {
   write(where: WhereOptions, transaction: Transaction): Promise<{ rows: Row[]; result: unknown }>;
   /** The caller's result when nothing matched (Sequelize's own write, which still runs its hooks). */
   writeNothing(transaction: Transaction): Promise<unknown>;
+  /**
+   * One statement that writes `where` and returns each row's old and new version (PostgreSQL 18's
+   * `RETURNING old.*, new.*`); used when no validate/before receiver needs the old rows first.
+   */
+  writeReturningOld?(transaction: Transaction): Promise<{ old: Row[]; next: Row[]; result: unknown }>;
 }
 
 export function isExpression(value: unknown): boolean {
@@ -46,6 +52,17 @@ export async function runWhereUpdate(scoped: ModelStatic<Model>, spec: WhereUpda
   return withTransaction(model, spec.options, async (transaction) => {
     const ctx = contextFor(model, 'Update', spec.operation, spec.via, transaction, spec.options);
     const logging = { logging: spec.options.logging, benchmark: spec.options.benchmark };
+    if (spec.writeReturningOld && !hasBeforeReceivers(ctx) && supportsReturningOld(model.sequelize!)) {
+      // After receivers only: one statement returns old and new rows, exact under concurrent writers.
+      const { old, next, result } = await spec.writeReturningOld(transaction);
+      const order = [...old.keys()].sort((a, b) => comparePrimaryKeys(model, old[a]!, old[b]!));
+      const olds = buildRecords(model, order.map((i) => old[i]!));
+      const news = buildRecords(model, order.map((i) => next[i]!));
+      if (olds.length > 0) {
+        await emitAfter(ctx, { newRecords: news, oldRecords: olds, changedFields: changedBetween(olds, news, storedAttributes(model)) });
+      }
+      return result;
+    }
     const locked = await readLocked(scoped, spec.where, {
       transaction, paranoid: spec.paranoid, computed: spec.predictions, ...logging,
     });
@@ -137,4 +154,20 @@ export function receiverEdits(
     }
   });
   return writes;
+}
+
+/** Primary-key order, as the locked read's ORDER BY gives it (numbers numerically, the rest as strings). */
+function comparePrimaryKeys(model: ModelStatic<Model>, a: Row, b: Row): number {
+  for (const pk of internals(model).primaryKeyAttributes) {
+    const x = a[pk];
+    const y = b[pk];
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    if (typeof x === 'string' && typeof y === 'string' && /^-?\d+$/.test(x) && /^-?\d+$/.test(y)) {
+      const d = BigInt(x) - BigInt(y);
+      return d < 0n ? -1 : d > 0n ? 1 : 0;
+    }
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return 0;
 }

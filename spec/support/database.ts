@@ -1,4 +1,4 @@
-import { Sequelize, type Options } from 'sequelize';
+import { QueryTypes, Sequelize, type Options } from 'sequelize';
 import { Sequelize as TypedSequelize } from 'sequelize-typescript';
 import { installBulkSignals, type InstallOptions } from '../../lib';
 
@@ -60,8 +60,8 @@ export function connectTyped(extra: Options = {}): TestDatabase & { sequelize: T
 
 /** The server's major version (the strategies differ between PostgreSQL 18 and older servers). */
 export async function serverMajor(sequelize: Sequelize): Promise<number> {
-  const [[row]] = await sequelize.query('SHOW server_version_num') as [[{ server_version_num: string }], unknown];
-  return Math.floor(Number(row.server_version_num) / 10000);
+  const row = await sequelize.query('SELECT current_setting(\'server_version_num\') AS v', { type: QueryTypes.SELECT, plain: true }) as { v: string };
+  return Math.floor(Number(row.v) / 10000);
 }
 
 /**
