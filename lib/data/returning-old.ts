@@ -1,5 +1,5 @@
-import type { Model, ModelStatic, Sequelize } from 'sequelize';
-import { columnOf, storedAttributes } from './model-info';
+import { Op, Utils, literal, type Model, type ModelStatic, type Sequelize, type WhereOptions } from 'sequelize';
+import { columnOf, internals, storedAttributes } from './model-info';
 import { generatorOf } from './sql';
 import type { Row } from './records';
 
@@ -28,6 +28,32 @@ export function returningOldNew(model: ModelStatic<Model>): { returning: string[
     ...columns.map((c, i) => `new.${c} AS ${qg.quoteIdentifier(`__bsn_${i}`)}`),
   ].join(', ');
   return { returning: [RETURNING_MARKER], [REWRITE]: `RETURNING ${list}` };
+}
+
+/**
+ * `where` plus "the primary key is among the rows `where` matches, locked FOR UPDATE in primary-key order":
+ * a plain UPDATE locks rows in scan order, and concurrent multi-row updates in different orders deadlock
+ * (the reliability spec saw it). The subquery locks first, in the same order every writer uses.
+ */
+export function inPrimaryKeyLockOrder(model: ModelStatic<Model>, where: WhereOptions | undefined): WhereOptions {
+  const qg = generatorOf(model) as unknown as {
+    quoteIdentifier(id: string): string;
+    selectQuery(table: unknown, options: object, model: ModelStatic<Model>): string;
+  };
+  const pks = internals(model).primaryKeyAttributes;
+  const mapped = (Utils as unknown as { mapOptionFieldNames(o: object, m: unknown): { where?: WhereOptions } })
+    .mapOptionFieldNames({ where: (Utils as unknown as { cloneDeep<T>(x: T): T }).cloneDeep(where) }, model);
+  const columns = pks.map((pk) => columnOf(model, pk));
+  const select = qg.selectQuery(model.getTableName(), {
+    attributes: columns,
+    where: mapped.where,
+    order: columns.map((c) => [c, 'ASC']),
+    lock: true,
+  }, model).replace(/;\s*$/, '');
+  const table = generatorOf(model).quoteTable(model.getTableName());
+  const keys = columns.map((c) => `${table}.${qg.quoteIdentifier(c)}`).join(', ');
+  const locked = literal(`(${keys}) IN (${select})`);
+  return where === undefined ? locked : { [Op.and]: [where, locked] };
 }
 
 /** Splits rows returned with `returningOldNew` into [old, new] rows keyed by attribute. */

@@ -2,7 +2,7 @@ import type { Model, ModelStatic, WhereOptions } from 'sequelize';
 import { canonicalModel, columnOf, rowToAttributes } from '../data/model-info';
 import { generatorOf, sqlType } from '../data/sql';
 import { buildRecords } from '../data/records';
-import { returningOldNew, splitOldNew } from '../data/returning-old';
+import { inPrimaryKeyLockOrder, returningOldNew, splitOldNew } from '../data/returning-old';
 import type { Row } from '../data/records';
 import { INTERNAL, isInternal, signalsOn, tagged, type AnyOptions } from './context';
 import { isExpression, runWhereUpdate } from './where-update';
@@ -45,7 +45,12 @@ export function wrapModelUpdate(original: UpdateFn): UpdateFn {
       writeNothing: (transaction) => original.call(this, values, { ...options, transaction, [INTERNAL]: model }),
       writeReturningOld: async (transaction) => {
         const result = await original.call(this, values, {
-          ...options, transaction, raw: true, ...returningOldNew(model), [INTERNAL]: model,
+          ...options,
+          where: inPrimaryKeyLockOrder(model, options?.where as WhereOptions | undefined),
+          transaction,
+          raw: true,
+          ...returningOldNew(model),
+          [INTERNAL]: model,
         }) as [number, Row[]];
         const { old, next } = splitOldNew(model, result[1] ?? []);
         const callerResult = options?.returning
