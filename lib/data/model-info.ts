@@ -61,8 +61,32 @@ export function rowToAttributes(model: ModelStatic<Model>, input: Record<string,
     const column = columnOf(model, attribute);
     if (Object.prototype.hasOwnProperty.call(row, column)) out[attribute] = row[column];
     else if (Object.prototype.hasOwnProperty.call(row, attribute)) out[attribute] = row[attribute];
+    else if (column.includes('"') && Object.prototype.hasOwnProperty.call(row, unquoted(column))) out[attribute] = row[unquoted(column)];
   }
   return out;
+}
+
+/** Sequelize strips double quotes from identifiers when it quotes them, so that is the column's real name. */
+function unquoted(column: string): string {
+  return column.replace(/"/g, '');
+}
+
+/**
+ * Sequelize copies RETURNING columns onto a created instance by name, and misses a `field:` that contains a
+ * double quote (the database column has it stripped): the value lands under the stripped name. Put it back
+ * under the attribute, so the instance (and its signal) holds every attribute.
+ */
+export function repairReturnedKeys(model: ModelStatic<Model>, instance: Model): void {
+  const values = instance.dataValues as Record<string, unknown>;
+  for (const attribute of storedAttributes(model)) {
+    const column = columnOf(model, attribute);
+    if (!column.includes('"')) continue;
+    const stripped = unquoted(column);
+    if (stripped !== attribute && Object.prototype.hasOwnProperty.call(values, stripped)) {
+      values[attribute] = values[stripped];
+      delete values[stripped];
+    }
+  }
 }
 
 /** A string key for a row's primary key (composite keys included), for pairing rows. */

@@ -1,7 +1,7 @@
 import { Op, type Model, type ModelStatic, type WhereOptions } from 'sequelize';
 import { ConcurrentWriteError } from '../errors';
 import { changedBetween, copyValues, presentIn } from '../data/diff';
-import { attributeOfColumn, canonicalModel, columnOf, internals, keyOf, keyPart, storedAttributes } from '../data/model-info';
+import { attributeOfColumn, canonicalModel, columnOf, internals, keyOf, keyPart, repairReturnedKeys, storedAttributes } from '../data/model-info';
 import { buildRecords, readLocked, type Row } from '../data/records';
 import { updateRowsFromValues } from '../data/update-from-values';
 import { eventName } from '../events';
@@ -121,6 +121,7 @@ export async function bulkCreateWithConflicts(
     const before = instances.map((i) => ({ ...i.dataValues }));
     const returning = [...attributes.map((a) => columnOf(model, a)), 'xmax'];
     const result = await original.call(prebuilt(scoped, instances), instances, { ...options, transaction, returning, [INTERNAL]: model });
+    for (const instance of result) repairReturnedKeys(model, instance);
     const returned = result.slice(0, updating ? instances.length : inserts.length).map((i) => ({ ...i.dataValues }));
     // Sequelize copies returned rows onto instances by index; re-assign them to the rows they belong to.
     const written = updating ? instances : inserts;

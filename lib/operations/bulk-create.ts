@@ -1,7 +1,7 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { editedAttributes, presentIn } from '../data/diff';
 import { UnsupportedOperationError } from '../errors';
-import { canonicalModel, isModelClass, storedAttributes } from '../data/model-info';
+import { canonicalModel, isModelClass, repairReturnedKeys, storedAttributes } from '../data/model-info';
 import { listensFor } from '../registry';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
 import { bulkCreateWithConflicts } from './bulk-create-conflicts';
@@ -38,6 +38,7 @@ export function wrapBulkCreate(original: BulkCreateFn): BulkCreateFn {
       const created = await original.call(prebuilt(this, instances), instances, {
         ...options, ...(fields ? { fields } : {}), transaction, [INTERNAL]: model,
       });
+      for (const instance of created) repairReturnedKeys(model, instance);
       if (hasAfterReceivers(ctx)) {
         await emitAfter(ctx, { newRecords: created, oldRecords: [], changedFields: presentIn(created, attributes) });
       }

@@ -1,6 +1,6 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { changedBetween, editedAttributes, presentIn } from '../data/diff';
-import { canonicalModel, internals, storedAttributes } from '../data/model-info';
+import { canonicalModel, repairReturnedKeys, storedAttributes } from '../data/model-info';
 import { rowBefore } from '../data/records';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
 import type { Operation } from '../events';
@@ -54,6 +54,7 @@ export function wrapSave(original: SaveFn): SaveFn {
         transaction,
         [INTERNAL]: this,
       });
+      if (isNew) repairReturnedKeys(model, this);
       if (hasAfterReceivers(ctx)) {
         await emitAfter(ctx, {
           newRecords: [this],

@@ -1,7 +1,7 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { ConcurrentWriteError } from '../errors';
 import { changedBetween, copyValues, presentIn } from '../data/diff';
-import { attributeOfColumn, canonicalModel, columnOf, internals, keyOf, storedAttributes } from '../data/model-info';
+import { attributeOfColumn, canonicalModel, columnOf, internals, keyOf, repairReturnedKeys, storedAttributes } from '../data/model-info';
 import { buildRecords, readLocked, type Row } from '../data/records';
 import { updateRowsFromValues } from '../data/update-from-values';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
@@ -99,6 +99,7 @@ export function wrapUpsert(original: UpsertFn): UpsertFn {
       const [record] = result;
       const inserted = String(record.dataValues.xmax) === '0';
       delete record.dataValues.xmax;
+      repairReturnedKeys(model, record);
       if (inserted === Boolean(existing)) {
         throw new ConcurrentWriteError(
           `${model.name}.upsert: the row with ${JSON.stringify(key ?? {})} was ${inserted ? 'deleted' : 'inserted'} by a concurrent `
