@@ -14,6 +14,12 @@ export interface InstallOptions {
    */
   maxDepth?: number;
   /**
+   * Where-based updates and deletes with receivers read, dispatch and write at most this many rows at a time
+   * (keyset over the primary key, all in the one transaction), so memory stays bounded however many rows
+   * match. Per call: the `chunkSize` option. Default: no chunking.
+   */
+  chunkSize?: number;
+  /**
    * Where errors thrown by `onCommit` receivers go (they run after COMMIT, so nothing can roll back and the
    * caller has its result already). Default: a process warning with code `BULK_SIGNALS_ON_COMMIT_ERROR`
    * carrying the error as `cause`.
@@ -22,7 +28,7 @@ export interface InstallOptions {
 }
 
 export interface InstallState {
-  readonly options: Required<InstallOptions>;
+  readonly options: Required<Omit<InstallOptions, 'chunkSize'>> & Pick<InstallOptions, 'chunkSize'>;
 }
 
 const STATE = Symbol.for('sequelize-bulk-signals/installed@1');
@@ -38,6 +44,7 @@ export function markInstalled(sequelize: Sequelize, options: InstallOptions): In
       warnOnMultipleReceivers: options.warnOnMultipleReceivers ?? true,
       maxDepth: options.maxDepth ?? 8,
       onCommitError: options.onCommitError ?? warnOnCommitError,
+      chunkSize: options.chunkSize,
     },
   };
   Object.defineProperty(sequelize, STATE, { value: state, enumerable: false, configurable: true });

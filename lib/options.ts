@@ -7,6 +7,8 @@ export interface SignalCallOptions {
   bypassSignals?: boolean;
   /** Skip only the validate events (validateCreate, validateUpdate, validateDelete) for this call. */
   bypassValidation?: boolean;
+  /** `Model.update` / `Model.destroy` with receivers: at most this many rows read, signalled and written at a time. */
+  chunkSize?: number;
 }
 
 declare module 'sequelize/types/model' {

@@ -75,6 +75,8 @@ export async function readLocked(
     benchmark?: unknown;
     /** Extra SQL expressions to evaluate on each locked row, returned under `PREDICTED + attribute`. */
     computed?: Readonly<Record<string, string>>;
+    /** At most this many rows (the first ones in primary-key order). */
+    limit?: number;
   },
 ): Promise<Row[]> {
   const pks = internals(model).primaryKeyAttributes;
@@ -89,6 +91,7 @@ export async function readLocked(
     hooks: false,
     transaction: options.transaction,
     ...(options.paranoid === undefined ? {} : { paranoid: options.paranoid }),
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
     ...(options.logging === undefined ? {} : { logging: options.logging as never }),
     ...(options.benchmark === undefined ? {} : { benchmark: options.benchmark as boolean }),
   };

@@ -3,7 +3,7 @@ import { canonicalModel, keyOf } from '../data/model-info';
 import type { Operation } from '../events';
 import { buildRecords, readLocked, rowBefore, whereKeys, type Row } from '../data/records';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
-import { INTERNAL, OPERATION, ORDER, contextFor, tagged, isInternal, isSoftDelete, signalsOn, withTransaction, type AnyOptions } from './context';
+import { INTERNAL, OPERATION, ORDER, andAfterKey, chunkSizeFor, contextFor, tagged, isInternal, isSoftDelete, signalsOn, withTransaction, type AnyOptions } from './context';
 import { destroyCascades } from './cascade';
 
 type InstanceDestroyFn = (this: Model, options?: AnyOptions) => Promise<unknown>;
@@ -44,23 +44,41 @@ export function wrapModelDestroy(original: ModelDestroyFn): ModelDestroyFn {
       const soft = isSoftDelete(model, options);
       const operation = (options?.[OPERATION] as Operation | undefined) ?? (truncate ? 'truncate' : 'destroy');
       const ctx = contextFor(model, 'Delete', operation, 'model', transaction, options, soft);
-      const locked = await readLocked(this, truncate ? undefined : options?.where as WhereOptions | undefined, {
+      const readOptions = {
         transaction,
         // A forced destroy (and a truncate) also removes soft-deleted rows, so they are read (and signalled) too.
         paranoid: !soft ? false : (options?.paranoid as boolean | undefined),
         logging: options?.logging,
         benchmark: options?.benchmark,
-      });
-      const oldRows = inCallerOrder(model, locked, options?.[ORDER] as readonly string[] | undefined);
-      if (oldRows.length === 0) return original.call(this, { ...options, transaction, [INTERNAL]: model });
-      const rows = { newRecords: [], oldRecords: buildRecords(model, oldRows), changedFields: [] };
-      if (hasBeforeReceivers(ctx)) await emitBefore(ctx, rows);
-      if (!soft) await destroyCascades(model, oldRows, { ...options, transaction });
-      // A truncate stays a TRUNCATE (the table is locked by then); a where-destroy targets the locked keys.
-      const where = truncate ? {} : { where: whereKeys(model, oldRows) };
-      const result = await original.call(this, { ...options, ...where, transaction, [INTERNAL]: model });
-      if (hasAfterReceivers(ctx)) await emitAfter(ctx, rows);
-      return result;
+      };
+      const where = truncate ? undefined : options?.where as WhereOptions | undefined;
+      const order = options?.[ORDER] as readonly string[] | undefined;
+      const destroyRows = async (oldRows: Row[], keys: { where?: WhereOptions }) => {
+        const rows = { newRecords: [], oldRecords: buildRecords(model, oldRows), changedFields: [] };
+        if (hasBeforeReceivers(ctx)) await emitBefore(ctx, rows);
+        if (!soft) await destroyCascades(model, oldRows, { ...options, transaction });
+        const result = await original.call(this, { ...options, ...keys, transaction, [INTERNAL]: model });
+        if (hasAfterReceivers(ctx)) await emitAfter(ctx, rows);
+        return result;
+      };
+      const chunkSize = truncate || order ? undefined : chunkSizeFor(model, options);
+      if (chunkSize === undefined) {
+        const oldRows = inCallerOrder(model, await readLocked(this, where, readOptions), order);
+        if (oldRows.length === 0) return original.call(this, { ...options, transaction, [INTERNAL]: model });
+        // A truncate stays a TRUNCATE (the table is locked by then); a where-destroy targets the locked keys.
+        return destroyRows(oldRows, truncate ? {} : { where: whereKeys(model, oldRows) });
+      }
+      // Bounded memory: keyset over the primary key, chunkSize rows at a time, each chunk its own dispatch.
+      let deleted = 0;
+      let last: Row | undefined;
+      for (;;) {
+        const chunk = await readLocked(this, last ? andAfterKey(model, where, last) : where, { ...readOptions, limit: chunkSize });
+        if (chunk.length === 0) break;
+        deleted += Number(await destroyRows(chunk, { where: whereKeys(model, chunk) }));
+        if (chunk.length < chunkSize) break;
+        last = chunk[chunk.length - 1];
+      }
+      return deleted;
     });
   };
 }

@@ -43,6 +43,11 @@ export function wrapModelUpdate(original: UpdateFn): UpdateFn {
         return { rows, result: callerResult };
       },
       writeNothing: (transaction) => original.call(this, values, { ...options, transaction, [INTERNAL]: model }),
+      combine: (results) => {
+        const parts = results as [number, Model[]?][];
+        const count = parts.reduce((n, [c]) => n + c, 0);
+        return options?.returning ? [count, parts.flatMap(([, rows]) => rows ?? [])] : [count];
+      },
       writeReturningOld: async (transaction) => {
         const result = await original.call(this, values, {
           ...options,

@@ -4,9 +4,9 @@ import { canonicalModel, internals, keyOf, storedAttributes } from '../data/mode
 import { PREDICTED, buildRecords, pairByKey, readLocked, whereKeys, type Row } from '../data/records';
 import { supportsReturningOld } from '../data/returning-old';
 import { updateRowsFromValues, type RowWrite } from '../data/update-from-values';
-import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
+import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers, type OperationContext } from '../dispatch';
 import type { Operation, Via } from '../events';
-import { contextFor, withTransaction, type AnyOptions } from './context';
+import { andAfterKey, chunkSizeFor, contextFor, withTransaction, type AnyOptions } from './context';
 
 /** How one where-based update call (Model.update, increment/decrement) plugs into the shared flow. */
 export interface WhereUpdate {
@@ -31,6 +31,8 @@ export interface WhereUpdate {
   write(where: WhereOptions, transaction: Transaction): Promise<{ rows: Row[]; result: unknown }>;
   /** The caller's result when nothing matched (Sequelize's own write, which still runs its hooks). */
   writeNothing(transaction: Transaction): Promise<unknown>;
+  /** Joins the results of chunked writes into the one the caller expects; without it the call is not chunked. */
+  combine?(results: unknown[]): unknown;
   /**
    * One statement that writes `where` and returns each row's old and new version (PostgreSQL 18's
    * `RETURNING old.*, new.*`); used when no validate/before receiver needs the old rows first.
@@ -52,7 +54,8 @@ export async function runWhereUpdate(scoped: ModelStatic<Model>, spec: WhereUpda
   return withTransaction(model, spec.options, async (transaction) => {
     const ctx = contextFor(model, 'Update', spec.operation, spec.via, transaction, spec.options);
     const logging = { logging: spec.options.logging, benchmark: spec.options.benchmark };
-    if (spec.writeReturningOld && !hasBeforeReceivers(ctx) && supportsReturningOld(model.sequelize!)) {
+    if (spec.writeReturningOld && !hasBeforeReceivers(ctx) && supportsReturningOld(model.sequelize!)
+      && chunkSizeFor(model, spec.options) === undefined) {
       // After receivers only: one statement returns old and new rows, exact under concurrent writers.
       const { old, next, result } = await spec.writeReturningOld(transaction);
       const order = [...old.keys()].sort((a, b) => comparePrimaryKeys(model, old[a]!, old[b]!));
@@ -63,38 +66,67 @@ export async function runWhereUpdate(scoped: ModelStatic<Model>, spec: WhereUpda
       }
       return result;
     }
-    const locked = await readLocked(scoped, spec.where, {
-      transaction, paranoid: spec.paranoid, computed: spec.predictions, ...logging,
-    });
-    const { oldRows, predicted } = splitPredictions(locked);
-    if (oldRows.length === 0) return spec.writeNothing(transaction);
-    const attributes = storedAttributes(model);
-    const oldRecords = buildRecords(model, oldRows);
-
-    let writes: RowWrite[] = [];
-    if (hasBeforeReceivers(ctx)) {
-      const proposed = propose(model, oldRows, predicted, spec);
-      const snapshots = proposed.map((p) => copyValues(p.dataValues, attributes));
-      const changed = new Set([...changedBetween(oldRecords, proposed, attributes), ...spec.expressionFields]);
-      await emitBefore(ctx, { newRecords: proposed, oldRecords, changedFields: attributes.filter((a) => changed.has(a)) });
-      writes = receiverEdits(model, proposed, snapshots, attributes);
+    const chunkSize = chunkSizeFor(model, spec.options);
+    if (chunkSize === undefined || !spec.combine) {
+      const locked = await readLocked(scoped, spec.where, {
+        transaction, paranoid: spec.paranoid, computed: spec.predictions, ...logging,
+      });
+      if (locked.length === 0) return spec.writeNothing(transaction);
+      return updateLocked(model, spec, ctx, locked, transaction);
     }
-
-    const { rows, result } = await spec.write(whereKeys(model, oldRows), transaction);
-    let newRows = rows;
-    if (writes.length > 0) {
-      const edited = await updateRowsFromValues(model, writes, { transaction, ...logging });
-      const byKey = new Map(edited.map((r) => [keyOf(model, r), r]));
-      newRows = rows.map((r) => byKey.get(keyOf(model, r)) ?? r);
+    // Bounded memory: keyset over the primary key, chunkSize rows at a time, each chunk its own dispatch.
+    const results: unknown[] = [];
+    let last: Row | undefined;
+    for (;;) {
+      const where = last ? andAfterKey(model, spec.where, last) : spec.where;
+      const locked = await readLocked(scoped, where, {
+        transaction, paranoid: spec.paranoid, computed: spec.predictions, limit: chunkSize, ...logging,
+      });
+      if (locked.length === 0) break;
+      results.push(await updateLocked(model, spec, ctx, locked, transaction));
+      if (locked.length < chunkSize) break;
+      last = locked[locked.length - 1];
     }
-    if (hasAfterReceivers(ctx)) {
-      const { old, next } = pairByKey(model, oldRows, newRows);
-      const olds = old.length === oldRows.length ? oldRecords : buildRecords(model, old);
-      const news = buildRecords(model, next);
-      await emitAfter(ctx, { newRecords: news, oldRecords: olds, changedFields: changedBetween(olds, news, attributes) });
-    }
-    return result;
+    return results.length === 0 ? spec.writeNothing(transaction) : spec.combine(results);
   });
+}
+
+/** One batch of locked rows: before receivers, the write by primary key, edits, after receivers. */
+async function updateLocked(
+  model: ModelStatic<Model>,
+  spec: WhereUpdate,
+  ctx: OperationContext,
+  locked: Row[],
+  transaction: Transaction,
+): Promise<unknown> {
+  const logging = { logging: spec.options.logging, benchmark: spec.options.benchmark };
+  const { oldRows, predicted } = splitPredictions(locked);
+  const attributes = storedAttributes(model);
+  const oldRecords = buildRecords(model, oldRows);
+
+  let writes: RowWrite[] = [];
+  if (hasBeforeReceivers(ctx)) {
+    const proposed = propose(model, oldRows, predicted, spec);
+    const snapshots = proposed.map((p) => copyValues(p.dataValues, attributes));
+    const changed = new Set([...changedBetween(oldRecords, proposed, attributes), ...spec.expressionFields]);
+    await emitBefore(ctx, { newRecords: proposed, oldRecords, changedFields: attributes.filter((a) => changed.has(a)) });
+    writes = receiverEdits(model, proposed, snapshots, attributes);
+  }
+
+  const { rows, result } = await spec.write(whereKeys(model, oldRows), transaction);
+  let newRows = rows;
+  if (writes.length > 0) {
+    const edited = await updateRowsFromValues(model, writes, { transaction, ...logging });
+    const byKey = new Map(edited.map((r) => [keyOf(model, r), r]));
+    newRows = rows.map((r) => byKey.get(keyOf(model, r)) ?? r);
+  }
+  if (hasAfterReceivers(ctx)) {
+    const { old, next } = pairByKey(model, oldRows, newRows);
+    const olds = old.length === oldRows.length ? oldRecords : buildRecords(model, old);
+    const news = buildRecords(model, next);
+    await emitAfter(ctx, { newRecords: news, oldRecords: olds, changedFields: changedBetween(olds, news, attributes) });
+  }
+  return result;
 }
 
 /** Separates the computed prediction columns of a locked read from the rows themselves. */
