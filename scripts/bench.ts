@@ -2,9 +2,10 @@
 // this library, interleaved in one run on a real PostgreSQL (a throwaway PostgreSQL 18 unless DATABASE_URL
 // is set). Prints medians, ratios to vanilla, statements and peak heap growth; writes bench-results/*.json.
 //
-//   BENCH_N=100,1000,10000  row counts (default 1000)      BENCH_REPS=7  repetitions per case (default 7)
+//   BENCH_N=100,1000,10000  row counts (default 100,1000,10000)   BENCH_REPS=5  repetitions per case (default 5)
 //   BENCH_ONLY=bulkUpdate   run only groups whose name contains this
-import { mkdirSync, writeFileSync } from 'node:fs';
+//   BENCH_CHART=docs/bench.svg  also draw the N=1000 ratios as an SVG bar chart (BENCH_FROM=file.json: redraw only)
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataTypes, Model, Sequelize, literal, type ModelStatic } from 'sequelize';
 import { bulkSignals, bulkUpdate, installBulkSignals } from '../lib';
@@ -46,8 +47,14 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const ns = (process.env.BENCH_N ?? '1000').split(',').map(Number);
-  const reps = Number(process.env.BENCH_REPS ?? 7);
+  if (process.env.BENCH_FROM && process.env.BENCH_CHART) {
+    // Redraw the chart from a saved result file, without running anything.
+    const saved = JSON.parse(readFileSync(process.env.BENCH_FROM, 'utf8')) as { serverVersion: string; reps: number; results: (Parameters<typeof chart>[0][number] & { n: number })[] };
+    writeFileSync(process.env.BENCH_CHART, chart(saved.results.filter((r) => r.n === 1000), saved.serverVersion, saved.reps));
+    return;
+  }
+  const ns = (process.env.BENCH_N ?? '100,1000,10000').split(',').map(Number);
+  const reps = Number(process.env.BENCH_REPS ?? 5);
   const only = process.env.BENCH_ONLY;
   const db = process.env.DATABASE_URL ? undefined : await startDatabase('embedded');
   const url: string = process.env.DATABASE_URL ?? db.url;
@@ -88,6 +95,7 @@ async function main(): Promise<void> {
     { group: 'update-by-where', name: 'library, no receivers', run: () => L.update({ status: 'x' }, { where: {} }) },
     { group: 'update-by-where', name: 'library, after only', setup: listen(['after'], 'Update'), teardown: off, run: () => L.update({ status: 'x' }, { where: {} }) },
     { group: 'update-by-where', name: 'library, before+after', setup: listen(['before', 'after'], 'Update'), teardown: off, run: () => L.update({ status: 'x' }, { where: {} }) },
+    { group: 'update-by-where', name: 'library, before+after, chunks of 1000', setup: listen(['before', 'after'], 'Update'), teardown: off, run: () => L.update({ status: 'x' }, { where: {}, chunkSize: 1000 }) },
     { group: 'update-by-where', name: 'library, per-row before edits', setup: listen(['before', 'after'], 'Update', true), teardown: off, run: () => L.update({ status: 'x' }, { where: {} }) },
 
     { group: 'destroy-by-where', name: 'vanilla Model.destroy', baseline: true, run: () => V.destroy({ where: {} }) },
@@ -163,11 +171,12 @@ async function main(): Promise<void> {
       }
     }
     for (const c of active) {
-      const base = active.find((b) => b.group === c.group && b.baseline)!;
+      // The baseline may be skipped at this N (a save loop at 10 000 rows): then there is no ratio.
+      const base = active.find((b) => b.group === c.group && b.baseline);
       const m = median(times.get(c)!);
       results.push({
         n, group: c.group, name: c.name, statements: counts.get(c)!, medianMs: Number(m.toFixed(2)),
-        ratio: Number((m / median(times.get(base)!)).toFixed(2)), peakHeapMB: Number(heaps.get(c)!.toFixed(1)),
+        ratio: base ? Number((m / median(times.get(base)!)).toFixed(2)) : Number.NaN, peakHeapMB: Number(heaps.get(c)!.toFixed(1)),
       });
     }
   }
@@ -175,16 +184,51 @@ async function main(): Promise<void> {
   console.log(`PostgreSQL ${serverVersion}, ${reps} interleaved repetitions, Node ${process.version}\n`);
   console.log(`${'N'.padStart(6)}  ${'group'.padEnd(17)} ${'case'.padEnd(32)} ${'stmts'.padStart(6)} ${'median ms'.padStart(10)} ${'× baseline'.padStart(11)} ${'heap MB'.padStart(8)}`);
   for (const r of results) {
-    console.log(`${String(r.n).padStart(6)}  ${r.group.padEnd(17)} ${r.name.padEnd(32)} ${String(r.statements).padStart(6)} ${r.medianMs.toFixed(2).padStart(10)} ${r.ratio.toFixed(2).padStart(11)} ${r.peakHeapMB.toFixed(1).padStart(8)}`);
+    console.log(`${String(r.n).padStart(6)}  ${r.group.padEnd(17)} ${r.name.padEnd(32)} ${String(r.statements).padStart(6)} ${r.medianMs.toFixed(2).padStart(10)} ${(Number.isNaN(r.ratio) ? '—' : r.ratio.toFixed(2)).padStart(11)} ${r.peakHeapMB.toFixed(1).padStart(8)}`);
   }
   const dir = path.join(__dirname, '..', 'bench-results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ serverVersion, node: process.version, reps, results }, null, 2));
   console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
+  if (process.env.BENCH_CHART) {
+    writeFileSync(process.env.BENCH_CHART, chart(results.filter((r) => r.n === 1000), serverVersion, reps));
+    console.log(`wrote ${process.env.BENCH_CHART}`);
+  }
   await vanilla.close();
   await lib.close();
   if (db) await db.stop();
+}
+
+/** A horizontal bar chart of median ms at N = 1000, one bar per case, grouped, with the ratio to the group's baseline. */
+function chart(rows: { group: string; name: string; statements: number; medianMs: number; ratio: number }[], version: string, reps: number): string {
+  const barH = 18;
+  const gap = 6;
+  const left = 330;
+  const width = 900;
+  const max = Math.max(...rows.map((r) => r.medianMs));
+  const scale = (ms: number) => Math.max(1, (Math.log10(1 + ms) / Math.log10(1 + max)) * (width - left - 230));
+  let y = 40;
+  const parts: string[] = [];
+  let group = '';
+  for (const r of rows) {
+    if (r.group !== group) {
+      group = r.group;
+      y += 10;
+      parts.push(`<text x="10" y="${y + 12}" font-weight="bold">${group}</text>`);
+      y += barH + gap;
+    }
+    const colour = r.name.startsWith('library') || r.name.startsWith('bulkUpdate') ? '#2b7bb9' : '#b0b0b0';
+    const w = scale(r.medianMs);
+    parts.push(`<text x="20" y="${y + 13}">${r.name.replace(/&/g, '&amp;')}</text>`);
+    parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${colour}"/>`);
+    parts.push(`<text x="${left + w + 6}" y="${y + 13}">${r.medianMs.toFixed(1)} ms · ${r.ratio.toFixed(2)}× · ${r.statements} stmt</text>`);
+    y += barH + gap;
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 20}" font-family="sans-serif" font-size="12">`
+    + `<rect width="100%" height="100%" fill="white"/>`
+    + `<text x="10" y="20" font-size="14" font-weight="bold">1000 rows, PostgreSQL ${version}, median of ${reps} interleaved runs (log scale; ratio to the group's first bar)</text>`
+    + `${parts.join('')}</svg>\n`;
 }
 
 main().catch((err) => {
