@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { literal, type ModelStatic } from 'sequelize';
 import { bulkSignals } from '../lib';
-import { connect, serverMajor, useDatabase, type TestDatabase } from './support/database';
+import { connect, useDatabase, type TestDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 
@@ -72,11 +72,20 @@ describe('statement budget (1000 rows)', function () {
     });
   }
 
-  it('Model.update with after receivers only: 1 statement on PostgreSQL 18, 2 on older servers', async () => {
+  it('Model.update with after receivers only: 1 statement (RETURNING old.* on PostgreSQL 18, a CTE before)', async () => {
     let delivered = 0;
     receivers.add(bulkSignals.on(Account, 'afterUpdate', (s) => { delivered += s.oldRecords.length; }));
     const { count } = await db.log.count(() => Account.update({ balance: literal('balance + 1') }, { where: {} }));
-    expect(count).to.equal((await serverMajor(db.sequelize)) >= 18 ? 1 : 2);
+    expect(count).to.equal(1);
+    expect(delivered).to.equal(N);
+  });
+
+  it('Model.destroy with after receivers only: 1 statement (DELETE … RETURNING)', async () => {
+    let delivered = 0;
+    receivers.add(bulkSignals.on(Account, 'afterDelete', (s) => { delivered += s.oldRecords.length; }));
+    const { count, statements } = await db.log.count(() => Account.destroy({ where: {} }));
+    expect(count).to.equal(1);
+    expect(statements[0]).to.match(/^DELETE FROM .* RETURNING /);
     expect(delivered).to.equal(N);
   });
 

@@ -100,7 +100,7 @@ describe('update events', () => {
       expect(new Set(recorder.transactions).size).to.equal(1);
     });
 
-    it('with after receivers only: the same payload, from one statement on PostgreSQL 18 (RETURNING old.*, new.*)', async () => {
+    it('with after receivers only: the same payload, from one statement (RETURNING old.* on PostgreSQL 18, a CTE before)', async () => {
       recorder.off();
       const afterOnly = new Recorder([Account], ['afterUpdate']);
       try {
@@ -108,8 +108,8 @@ describe('update events', () => {
         const { count, statements, result } = await db.log.count(() => Account.update(
           { balance: literal('balance + 5'), status: 'vip' }, { where: { balance: { [Op.gte]: 20 } }, returning: true },
         ));
-        expect(count, statements.join('\n')).to.equal(major >= 18 ? 1 : 2);
-        if (major >= 18) expect(statements[0]).to.match(/RETURNING old\."id" AS/);
+        expect(count, statements.join('\n')).to.equal(1);
+        expect(statements[0]).to.match(major >= 18 ? /RETURNING old\."id" AS/ : /^WITH o AS \(SELECT .* FOR UPDATE\), n AS \(UPDATE /);
         expect(result[0]).to.equal(2);
         expect(result[1].map((r) => [r.id, r.balance, r instanceof Account])).to.have.deep.members([[1, 35, true], [3, 25, true]]);
         expect(afterOnly.summary(FIELDS)).to.deep.equal([{

@@ -16,11 +16,19 @@ interface CascadingAssociation {
  * with `onDelete: 'CASCADE', hooks: true` that belong to the rows about to be hard-deleted — what Sequelize
  * does per row for instance.destroy, done here in one call per association for where-based deletes.
  */
+function cascading(model: ModelStatic<Model>): CascadingAssociation[] {
+  return Object.values((model as unknown as { associations: Record<string, CascadingAssociation> }).associations ?? {})
+    .filter((a) => (a.associationType === 'HasMany' || a.associationType === 'HasOne')
+      && a.options.onDelete?.toLowerCase() === 'cascade' && a.options.useHooks === true);
+}
+
+/** Whether deleting rows of `model` first destroys associated rows through their model. */
+export function hasCascades(model: ModelStatic<Model>): boolean {
+  return cascading(model).length > 0;
+}
+
 export async function destroyCascades(model: ModelStatic<Model>, rows: readonly Row[], options: AnyOptions): Promise<void> {
-  const associations = Object.values((model as unknown as { associations: Record<string, CascadingAssociation> }).associations ?? {});
-  for (const association of associations) {
-    if (association.associationType !== 'HasMany' && association.associationType !== 'HasOne') continue;
-    if (association.options.onDelete?.toLowerCase() !== 'cascade' || association.options.useHooks !== true) continue;
+  for (const association of cascading(model)) {
     const keys = [...new Set(rows.map((r) => r[association.sourceKey]).filter((k) => k != null))];
     if (keys.length === 0) continue;
     await association.target.destroy({

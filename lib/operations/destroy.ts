@@ -4,7 +4,9 @@ import type { Operation } from '../events';
 import { buildRecords, readLocked, rowBefore, whereKeys, type Row } from '../data/records';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
 import { INTERNAL, OPERATION, ORDER, andAfterKey, chunkSizeFor, contextFor, tagged, isInternal, isSoftDelete, signalsOn, withTransaction, type AnyOptions } from './context';
-import { destroyCascades } from './cascade';
+import { destroyCascades, hasCascades } from './cascade';
+import { comparePrimaryKeys } from './where-update';
+import { deleteReturningOld, inPrimaryKeyLockOrder, splitOldNew } from '../data/returning-old';
 
 type InstanceDestroyFn = (this: Model, options?: AnyOptions) => Promise<unknown>;
 type ModelDestroyFn = (this: ModelStatic<Model>, options?: AnyOptions) => Promise<unknown>;
@@ -62,6 +64,17 @@ export function wrapModelDestroy(original: ModelDestroyFn): ModelDestroyFn {
         return result;
       };
       const chunkSize = truncate || order ? undefined : chunkSizeFor(model, options);
+      if (chunkSize === undefined && !truncate && !soft && !order && !hasBeforeReceivers(ctx) && !hasCascades(model)) {
+        // After receivers only: DELETE … RETURNING hands back the deleted rows, locked in primary-key order first.
+        const returned = await original.call(this, {
+          ...options, where: inPrimaryKeyLockOrder(model, where), transaction, ...deleteReturningOld(model), [INTERNAL]: model,
+        }) as Row[];
+        const oldRows = splitOldNew(model, returned).old.sort((a, b) => comparePrimaryKeys(model, a, b));
+        if (oldRows.length > 0 && hasAfterReceivers(ctx)) {
+          await emitAfter(ctx, { newRecords: [], oldRecords: buildRecords(model, oldRows), changedFields: [] });
+        }
+        return oldRows.length;
+      }
       if (chunkSize === undefined) {
         const oldRows = inCallerOrder(model, await readLocked(this, where, readOptions), order);
         if (oldRows.length === 0) return original.call(this, { ...options, transaction, [INTERNAL]: model });

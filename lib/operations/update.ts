@@ -2,7 +2,7 @@ import type { Model, ModelStatic, WhereOptions } from 'sequelize';
 import { canonicalModel, columnOf, rowToAttributes } from '../data/model-info';
 import { generatorOf, sqlType } from '../data/sql';
 import { buildRecords } from '../data/records';
-import { inPrimaryKeyLockOrder, returningOldNew, splitOldNew } from '../data/returning-old';
+import { inPrimaryKeyLockOrder, splitOldNew, updateReturningOldNew } from '../data/returning-old';
 import type { Row } from '../data/records';
 import { INTERNAL, isInternal, signalsOn, tagged, type AnyOptions } from './context';
 import { isExpression, runWhereUpdate } from './where-update';
@@ -49,12 +49,13 @@ export function wrapModelUpdate(original: UpdateFn): UpdateFn {
         return options?.returning ? [count, parts.flatMap(([, rows]) => rows ?? [])] : [count];
       },
       writeReturningOld: async (transaction) => {
+        const where = options?.where as WhereOptions | undefined;
         const result = await original.call(this, values, {
           ...options,
-          where: inPrimaryKeyLockOrder(model, options?.where as WhereOptions | undefined),
+          where: inPrimaryKeyLockOrder(model, where),
           transaction,
           raw: true,
-          ...returningOldNew(model),
+          ...updateReturningOldNew(model, where),
           [INTERNAL]: model,
         }) as [number, Row[]];
         const { old, next } = splitOldNew(model, result[1] ?? []);

@@ -2,7 +2,6 @@ import { Utils, type Model, type ModelStatic, type Transaction, type WhereOption
 import { changedBetween, copyValues, sameValue } from '../data/diff';
 import { canonicalModel, internals, keyOf, storedAttributes } from '../data/model-info';
 import { PREDICTED, buildRecords, pairByKey, readLocked, whereKeys, type Row } from '../data/records';
-import { supportsReturningOld } from '../data/returning-old';
 import { updateRowsFromValues, type RowWrite } from '../data/update-from-values';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers, type OperationContext } from '../dispatch';
 import type { Operation, Via } from '../events';
@@ -35,7 +34,8 @@ export interface WhereUpdate {
   combine?(results: unknown[]): unknown;
   /**
    * One statement that writes `where` and returns each row's old and new version (PostgreSQL 18's
-   * `RETURNING old.*, new.*`); used when no validate/before receiver needs the old rows first.
+   * `RETURNING old.*, new.*`, a data-modifying CTE before 18); used when no validate/before receiver needs
+   * the old rows first.
    */
   writeReturningOld?(transaction: Transaction): Promise<{ old: Row[]; next: Row[]; result: unknown }>;
 }
@@ -54,8 +54,7 @@ export async function runWhereUpdate(scoped: ModelStatic<Model>, spec: WhereUpda
   return withTransaction(model, spec.options, async (transaction) => {
     const ctx = contextFor(model, 'Update', spec.operation, spec.via, transaction, spec.options);
     const logging = { logging: spec.options.logging, benchmark: spec.options.benchmark };
-    if (spec.writeReturningOld && !hasBeforeReceivers(ctx) && supportsReturningOld(model.sequelize!)
-      && chunkSizeFor(model, spec.options) === undefined) {
+    if (spec.writeReturningOld && !hasBeforeReceivers(ctx) && chunkSizeFor(model, spec.options) === undefined) {
       // After receivers only: one statement returns old and new rows, exact under concurrent writers.
       const { old, next, result } = await spec.writeReturningOld(transaction);
       const order = [...old.keys()].sort((a, b) => comparePrimaryKeys(model, old[a]!, old[b]!));
@@ -189,7 +188,7 @@ export function receiverEdits(
 }
 
 /** Primary-key order, as the locked read's ORDER BY gives it (numbers numerically, the rest as strings). */
-function comparePrimaryKeys(model: ModelStatic<Model>, a: Row, b: Row): number {
+export function comparePrimaryKeys(model: ModelStatic<Model>, a: Row, b: Row): number {
   for (const pk of internals(model).primaryKeyAttributes) {
     const x = a[pk];
     const y = b[pk];
