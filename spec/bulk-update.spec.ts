@@ -4,6 +4,7 @@ import { InvalidInputError, bulkDestroy, bulkSignals, bulkUpdate } from '../lib'
 import { useDatabase } from './support/database';
 import { Account, Ledger, Membership, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
+import { rejection } from './support/helpers';
 
 /** One column of every type bulkUpdate must cast correctly. */
 class Gadget extends Model {
@@ -39,14 +40,6 @@ function define(sequelize: Sequelize, prefix: string): void {
   }, { sequelize, tableName: `${prefix}_gadgets` });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('bulkUpdate', () => {
   const db = useDatabase('bup', define);

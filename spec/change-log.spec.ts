@@ -4,18 +4,8 @@ import { bulkSignals, type Signal } from '../lib';
 import { useDatabase } from './support/database';
 import { Account, Ledger, Tag, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
+import { random } from './support/helpers';
 
-/** mulberry32: a small seeded PRNG, so a failure replays exactly. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Values = Record<string, unknown>;
 

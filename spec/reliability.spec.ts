@@ -4,17 +4,8 @@ import { bulkSignals, bulkUpdate, type Signal } from '../lib';
 import { useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
+import { random } from './support/helpers';
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('reliability', () => {
   const db = useDatabase('rel', defineModels, { pool: { max: 20, min: 0, idle: 1000, acquire: 60000 } });

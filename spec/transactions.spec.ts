@@ -4,15 +4,8 @@ import { bulkSignals, type Signal } from '../lib';
 import { useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
+import { rejection } from './support/helpers';
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('transactions', () => {
   const db = useDatabase('trx', defineModels, { pool: { max: 45, min: 0, idle: 1000 } });
