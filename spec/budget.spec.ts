@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { literal, type ModelStatic } from 'sequelize';
 import { bulkSignals } from '../lib';
 import { connect, useDatabase, type TestDatabase } from './support/database';
-import { Account, defineModels } from './support/models';
+import { Account, Ledger, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 
 const N = 1000;
@@ -98,4 +98,38 @@ describe('statement budget (1000 rows)', function () {
     const written = await Account.findAll({ order: [['id', 'ASC']] });
     expect(written.every((r) => r.note === `note ${r.id}` && r.status === 'x')).to.equal(true);
   });
+});
+
+describe('statement budget of instance paths (before + after receivers)', () => {
+  const db = useDatabase('bui', defineModels);
+  const receivers = new Receivers();
+
+  beforeEach(async () => {
+    await Ledger.truncate({ force: true, restartIdentity: true, bypassSignals: true });
+    await Ledger.bulkCreate([{ label: 'a', amount: 1 }, { label: 'b', amount: 2 }], { bypassSignals: true });
+    await Ledger.destroy({ where: { id: 2 }, bypassSignals: true });
+    for (const family of ['Create', 'Update', 'Delete'] as const) {
+      receivers.add(bulkSignals.on(Ledger, `before${family}`, () => undefined));
+      receivers.add(bulkSignals.on(Ledger, `after${family}`, () => undefined));
+    }
+  });
+  afterEach(() => receivers.clear());
+
+  const paths: [string, number, (l: Ledger, deleted: Ledger) => Promise<unknown>][] = [
+    ['instance.save', 1, (l) => { l.amount = 5; return l.save(); }],
+    ['instance.update', 1, (l) => l.update({ amount: 6 })],
+    ['instance.increment', 2, (l) => l.increment('amount')],
+    ['instance.destroy (soft)', 1, (l) => l.destroy()],
+    ['instance.destroy (force)', 1, (l) => l.destroy({ force: true })],
+    ['instance.restore', 1, (_, deleted) => deleted.restore()],
+    ['Model.create', 1, () => Ledger.create({ label: 'c', amount: 3 })],
+  ];
+  for (const [path, budget, run] of paths) {
+    it(`${path}: ${budget} statement(s)`, async () => {
+      const ledger = (await Ledger.findByPk(1))!;
+      const deleted = (await Ledger.findByPk(2, { paranoid: false }))!;
+      const { count, statements } = await db.log.count(() => run(ledger, deleted));
+      expect(count, statements.join('\n')).to.equal(budget);
+    });
+  }
 });
