@@ -1,8 +1,9 @@
 import { Op, type Model, type ModelStatic, type WhereOptions } from 'sequelize';
 import { ConcurrentWriteError } from '../errors';
 import { changedBetween, copyValues, presentIn } from '../data/diff';
-import { attributeOfColumn, canonicalModel, columnOf, internals, keyOf, keyPart, repairReturnedKeys, storedAttributes } from '../data/model-info';
+import { canonicalModel, columnOf, internals, keyOf, keyPart, repairReturnedKeys, storedAttributes } from '../data/model-info';
 import { buildRecords, readLocked, type Row } from '../data/records';
+import { attributesOf, uniqueColumnSets } from '../data/unique-keys';
 import { updateRowsFromValues } from '../data/update-from-values';
 import { eventName } from '../events';
 import { emit, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
@@ -12,26 +13,16 @@ import { receiverEdits } from './where-update';
 
 type BulkCreateFn = (this: ModelStatic<Model>, records: readonly unknown[], options?: AnyOptions) => Promise<Model[]>;
 
-interface KeyInfo {
-  readonly uniqueKeys: Record<string, { fields: string[] }>;
-  readonly _indexes: { unique?: boolean; where?: unknown; fields: (string | { name?: string; attribute?: string })[] }[];
-}
-
-function attributesOf(model: ModelStatic<Model>, columns: readonly (string | { name?: string; attribute?: string })[]): string[] {
-  return columns.map((c) => attributeOfColumn(model, typeof c === 'string' ? c : (c.attribute ?? c.name ?? '')))
-    .filter((a): a is string => Boolean(a));
-}
-
 /**
  * The key sets a row can conflict on. `updateOnDuplicate`: the one ON CONFLICT target Sequelize's bulkCreate
  * builds (model.js: conflictAttributes, else unique index fields plus the first unique key, else the primary
  * key). `ignoreDuplicates` (ON CONFLICT DO NOTHING): every unique constraint.
  */
 function conflictKeys(model: ModelStatic<Model>, options: AnyOptions): string[][] {
-  const info = model as unknown as KeyInfo;
   const pks = [...internals(model).primaryKeyAttributes];
-  const uniques = Object.values(info.uniqueKeys).filter((k) => k.fields.length > 0).map((k) => attributesOf(model, k.fields));
-  const indexes = info._indexes.filter((i) => i.unique && !i.where && i.fields.length > 0).map((i) => attributesOf(model, i.fields));
+  const sets = uniqueColumnSets(model);
+  const uniques = sets.keys.map((columns) => attributesOf(model, columns));
+  const indexes = sets.indexes.filter((i) => !i.partial).map((i) => attributesOf(model, i.columns));
   if (options.updateOnDuplicate) {
     if (Array.isArray(options.conflictAttributes) && options.conflictAttributes.length) return [attributesOf(model, options.conflictAttributes as string[])];
     const target = [...indexes.flat(), ...(uniques[0] ?? [])];

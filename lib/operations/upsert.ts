@@ -1,8 +1,9 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { ConcurrentWriteError } from '../errors';
 import { changedBetween, copyValues, presentIn } from '../data/diff';
-import { attributeOfColumn, canonicalModel, columnOf, internals, keyOf, repairReturnedKeys, storedAttributes } from '../data/model-info';
+import { canonicalModel, columnOf, internals, keyOf, repairReturnedKeys, storedAttributes } from '../data/model-info';
 import { buildRecords, readLocked, type Row } from '../data/records';
+import { attributesOf, uniqueColumnSets } from '../data/unique-keys';
 import { updateRowsFromValues } from '../data/update-from-values';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
 import { INTERNAL, contextFor, isInternal, signalsOn, tagged, withTransaction, type AnyOptions } from './context';
@@ -10,39 +11,26 @@ import { receiverEdits } from './where-update';
 
 type UpsertFn = (this: ModelStatic<Model>, values: Row, options?: AnyOptions) => Promise<[Model, boolean | null]>;
 
-interface KeyInfo {
-  readonly primaryKeys: Record<string, { field?: string }>;
-  readonly uniqueKeys: Record<string, { fields: string[] }>;
-  readonly _indexes: { unique?: boolean; fields: (string | { name?: string; attribute?: string })[] }[];
-  readonly primaryKeyAttribute: string;
-  readonly primaryKeyField: string;
-}
-
 /**
  * The attributes of the ON CONFLICT target Sequelize's upsert will use (query-interface.js upsert):
  * `conflictFields`, else the first unique key or unique index containing an updated column, else the primary
  * key (also when the primary key itself is updated).
  */
 function conflictTarget(model: ModelStatic<Model>, updated: readonly string[], options: AnyOptions | undefined): string[] {
-  const info = model as unknown as KeyInfo;
-  const toAttrs = (cols: readonly (string | { name?: string; attribute?: string })[]) =>
-    cols.map((c) => attributeOfColumn(model, typeof c === 'string' ? c : (c.attribute ?? c.name ?? ''))!).filter(Boolean);
-  if (Array.isArray(options?.conflictFields) && options.conflictFields.length) return toAttrs(options.conflictFields as string[]);
+  if (Array.isArray(options?.conflictFields) && options.conflictFields.length) return attributesOf(model, options.conflictFields as string[]);
   const pks = internals(model).primaryKeyAttributes;
   const updatedColumns = updated.map((a) => columnOf(model, a));
-  const uniques = Object.values(info.uniqueKeys).filter((k) => k.fields.length > 0).map((k) => k.fields);
-  const indexes = info._indexes.filter((i) => i.unique && i.fields.length > 0)
-    .map((i) => i.fields.map((f) => (typeof f === 'string' ? f : (f.attribute ?? f.name ?? ''))));
+  const { keys: uniques, indexes } = uniqueColumnSets(model);
   let target: string[] = [];
   for (const column of updatedColumns) {
-    const key = uniques.find((fields) => fields.includes(column)) ?? indexes.find((fields) => fields.includes(column));
+    const key = uniques.find((fields) => fields.includes(column)) ?? indexes.find((i) => i.columns.includes(column))?.columns;
     if (key) {
       target = key;
       break;
     }
   }
   if (target.length === 0 || pks.some((pk) => updatedColumns.includes(columnOf(model, pk)))) return [...pks];
-  return [...new Set(toAttrs(target))];
+  return [...new Set(attributesOf(model, target))];
 }
 
 /**
