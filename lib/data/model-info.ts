@@ -115,3 +115,19 @@ export function attributeOfColumn(model: ModelStatic<Model>, column: string): st
   if (attrs[column]) return column;
   return Object.keys(attrs).find((a) => (attrs[a]!.field ?? a) === column);
 }
+
+/** Primary-key order, as the locked read's ORDER BY gives it (numbers numerically, the rest as strings). */
+export function comparePrimaryKeys(model: ModelStatic<Model>, a: Record<string, unknown>, b: Record<string, unknown>): number {
+  for (const pk of internals(model).primaryKeyAttributes) {
+    const x = a[pk];
+    const y = b[pk];
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    if (typeof x === 'string' && typeof y === 'string' && /^-?\d+$/.test(x) && /^-?\d+$/.test(y)) {
+      const d = BigInt(x) - BigInt(y);
+      return d < 0n ? -1 : d > 0n ? 1 : 0;
+    }
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return 0;
+}

@@ -1,6 +1,7 @@
 import { Op, literal, type FindOptions, type Model, type ModelStatic, type Transaction, type WhereOptions } from 'sequelize';
 import { copyValue, copyValues } from './diff';
-import { internals, keyOf, storedAttributes } from './model-info';
+import { columnOf, internals, keyOf, storedAttributes } from './model-info';
+import { generatorOf } from './sql';
 
 export type Row = Record<string, unknown>;
 type Literal = ReturnType<typeof literal>;
@@ -123,4 +124,41 @@ export function pairByKey(
     }
   }
   return { old, next };
+}
+
+/** `where` and "primary key after `row`'s" (keyset pagination in the locked read's order). */
+function andAfterKey(model: ModelStatic<Model>, where: WhereOptions | undefined, row: Record<string, unknown>): WhereOptions {
+  const pks = (model as unknown as { primaryKeyAttributes: string[] }).primaryKeyAttributes;
+  let after: WhereOptions;
+  if (pks.length === 1) {
+    after = { [pks[0]!]: { [Op.gt]: row[pks[0]!] } };
+  } else {
+    const qg = generatorOf(model);
+    const table = qg.quoteTable(model.name);
+    const columns = pks.map((pk) => `${table}.${qg.quoteIdentifier(columnOf(model, pk))}`).join(', ');
+    const values = pks.map((pk) => qg.escape(row[pk], model.getAttributes()[pk])).join(', ');
+    after = literal(`(${columns}) > (${values})`);
+  }
+  return where === undefined ? after : { [Op.and]: [where, after] };
+}
+
+/**
+ * Reads the rows `where` matches, locked, `chunkSize` at a time in primary-key order (keyset pagination), and
+ * hands each chunk to `fn` before reading the next, so at most one chunk is held at a time.
+ */
+export async function forEachLockedChunk(
+  model: ModelStatic<Model>,
+  where: WhereOptions | undefined,
+  chunkSize: number,
+  options: Parameters<typeof readLocked>[2],
+  fn: (rows: Row[]) => Promise<void>,
+): Promise<void> {
+  let last: Row | undefined;
+  for (;;) {
+    const chunk = await readLocked(model, last ? andAfterKey(model, where, last) : where, { ...options, limit: chunkSize });
+    if (chunk.length === 0) return;
+    await fn(chunk);
+    if (chunk.length < chunkSize) return;
+    last = chunk[chunk.length - 1];
+  }
 }

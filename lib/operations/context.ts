@@ -1,7 +1,5 @@
-import { Op, literal, type Model, type ModelStatic, type Transaction, type WhereOptions } from 'sequelize';
+import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { InvalidInputError } from '../errors';
-import { columnOf } from '../data/model-info';
-import { generatorOf } from '../data/sql';
 import { installStateOf } from '../install-state';
 import { type OperationContext } from '../dispatch';
 import { eventName, type Family, type Operation, type Via } from '../events';
@@ -96,20 +94,4 @@ export function chunkSizeFor(model: ModelStatic<Model>, options: AnyOptions | un
     throw new InvalidInputError(`${model.name}: chunkSize must be a positive integer, got ${String(size)}; nothing was written`, { modelName: model.name });
   }
   return size;
-}
-
-/** `where` and "primary key after `row`'s" (keyset pagination in the locked read's order). */
-export function andAfterKey(model: ModelStatic<Model>, where: WhereOptions | undefined, row: Record<string, unknown>): WhereOptions {
-  const pks = (model as unknown as { primaryKeyAttributes: string[] }).primaryKeyAttributes;
-  let after: WhereOptions;
-  if (pks.length === 1) {
-    after = { [pks[0]!]: { [Op.gt]: row[pks[0]!] } };
-  } else {
-    const qg = generatorOf(model);
-    const table = qg.quoteTable(model.name);
-    const columns = pks.map((pk) => `${table}.${qg.quoteIdentifier(columnOf(model, pk))}`).join(', ');
-    const values = pks.map((pk) => qg.escape(row[pk], model.getAttributes()[pk])).join(', ');
-    after = literal(`(${columns}) > (${values})`);
-  }
-  return where === undefined ? after : { [Op.and]: [where, after] };
 }

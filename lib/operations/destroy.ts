@@ -1,11 +1,10 @@
 import type { Model, ModelStatic, WhereOptions } from 'sequelize';
-import { canonicalModel, keyOf } from '../data/model-info';
+import { canonicalModel, comparePrimaryKeys, keyOf } from '../data/model-info';
 import type { Operation } from '../events';
-import { buildRecords, readLocked, rowBefore, whereKeys, type Row } from '../data/records';
+import { buildRecords, forEachLockedChunk, readLocked, rowBefore, whereKeys, type Row } from '../data/records';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
-import { INTERNAL, OPERATION, ORDER, andAfterKey, chunkSizeFor, contextFor, tagged, isInternal, isSoftDelete, signalsOn, withTransaction, type AnyOptions } from './context';
+import { INTERNAL, OPERATION, ORDER, chunkSizeFor, contextFor, tagged, isInternal, isSoftDelete, signalsOn, withTransaction, type AnyOptions } from './context';
 import { destroyCascades, hasCascades } from './cascade';
-import { comparePrimaryKeys } from './where-update';
 import { deleteReturningOld, inPrimaryKeyLockOrder, splitOldNew } from '../data/returning-old';
 
 type InstanceDestroyFn = (this: Model, options?: AnyOptions) => Promise<unknown>;
@@ -81,16 +80,11 @@ export function wrapModelDestroy(original: ModelDestroyFn): ModelDestroyFn {
         // A truncate stays a TRUNCATE (the table is locked by then); a where-destroy targets the locked keys.
         return destroyRows(oldRows, truncate ? {} : { where: whereKeys(model, oldRows) });
       }
-      // Bounded memory: keyset over the primary key, chunkSize rows at a time, each chunk its own dispatch.
+      // Bounded memory: chunkSize rows at a time, each chunk its own dispatch.
       let deleted = 0;
-      let last: Row | undefined;
-      for (;;) {
-        const chunk = await readLocked(this, last ? andAfterKey(model, where, last) : where, { ...readOptions, limit: chunkSize });
-        if (chunk.length === 0) break;
+      await forEachLockedChunk(this, where, chunkSize, readOptions, async (chunk) => {
         deleted += Number(await destroyRows(chunk, { where: whereKeys(model, chunk) }));
-        if (chunk.length < chunkSize) break;
-        last = chunk[chunk.length - 1];
-      }
+      });
       return deleted;
     });
   };

@@ -1,11 +1,11 @@
 import { Utils, type Model, type ModelStatic, type Transaction, type WhereOptions } from 'sequelize';
 import { changedBetween, copyValues, sameValue } from '../data/diff';
-import { canonicalModel, internals, keyOf, storedAttributes } from '../data/model-info';
-import { PREDICTED, buildRecords, pairByKey, readLocked, whereKeys, type Row } from '../data/records';
+import { canonicalModel, comparePrimaryKeys, internals, keyOf, storedAttributes } from '../data/model-info';
+import { PREDICTED, buildRecords, forEachLockedChunk, pairByKey, readLocked, whereKeys, type Row } from '../data/records';
 import { updateRowsFromValues, type RowWrite } from '../data/update-from-values';
 import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers, type OperationContext } from '../dispatch';
 import type { Operation, Via } from '../events';
-import { andAfterKey, chunkSizeFor, contextFor, withTransaction, type AnyOptions } from './context';
+import { chunkSizeFor, contextFor, withTransaction, type AnyOptions } from './context';
 
 /** How one where-based update call (Model.update, increment/decrement) plugs into the shared flow. */
 export interface WhereUpdate {
@@ -54,7 +54,8 @@ export async function runWhereUpdate(scoped: ModelStatic<Model>, spec: WhereUpda
   return withTransaction(model, spec.options, async (transaction) => {
     const ctx = contextFor(model, 'Update', spec.operation, spec.via, transaction, spec.options);
     const logging = { logging: spec.options.logging, benchmark: spec.options.benchmark };
-    if (spec.writeReturningOld && !hasBeforeReceivers(ctx) && chunkSizeFor(model, spec.options) === undefined) {
+    const chunkSize = chunkSizeFor(model, spec.options);
+    if (spec.writeReturningOld && !hasBeforeReceivers(ctx) && chunkSize === undefined) {
       // After receivers only: one statement returns old and new rows, exact under concurrent writers.
       const { old, next, result } = await spec.writeReturningOld(transaction);
       const order = [...old.keys()].sort((a, b) => comparePrimaryKeys(model, old[a]!, old[b]!));
@@ -65,27 +66,17 @@ export async function runWhereUpdate(scoped: ModelStatic<Model>, spec: WhereUpda
       }
       return result;
     }
-    const chunkSize = chunkSizeFor(model, spec.options);
+    const readOptions = { transaction, paranoid: spec.paranoid, computed: spec.predictions, ...logging };
     if (chunkSize === undefined || !spec.combine) {
-      const locked = await readLocked(scoped, spec.where, {
-        transaction, paranoid: spec.paranoid, computed: spec.predictions, ...logging,
-      });
+      const locked = await readLocked(scoped, spec.where, readOptions);
       if (locked.length === 0) return spec.writeNothing(transaction);
       return updateLocked(model, spec, ctx, locked, transaction);
     }
-    // Bounded memory: keyset over the primary key, chunkSize rows at a time, each chunk its own dispatch.
+    // Bounded memory: chunkSize rows at a time, each chunk its own dispatch.
     const results: unknown[] = [];
-    let last: Row | undefined;
-    for (;;) {
-      const where = last ? andAfterKey(model, spec.where, last) : spec.where;
-      const locked = await readLocked(scoped, where, {
-        transaction, paranoid: spec.paranoid, computed: spec.predictions, limit: chunkSize, ...logging,
-      });
-      if (locked.length === 0) break;
+    await forEachLockedChunk(scoped, spec.where, chunkSize, readOptions, async (locked) => {
       results.push(await updateLocked(model, spec, ctx, locked, transaction));
-      if (locked.length < chunkSize) break;
-      last = locked[locked.length - 1];
-    }
+    });
     return results.length === 0 ? spec.writeNothing(transaction) : spec.combine(results);
   });
 }
@@ -185,20 +176,4 @@ export function receiverEdits(
     }
   });
   return writes;
-}
-
-/** Primary-key order, as the locked read's ORDER BY gives it (numbers numerically, the rest as strings). */
-export function comparePrimaryKeys(model: ModelStatic<Model>, a: Row, b: Row): number {
-  for (const pk of internals(model).primaryKeyAttributes) {
-    const x = a[pk];
-    const y = b[pk];
-    if (x === y) continue;
-    if (typeof x === 'number' && typeof y === 'number') return x - y;
-    if (typeof x === 'string' && typeof y === 'string' && /^-?\d+$/.test(x) && /^-?\d+$/.test(y)) {
-      const d = BigInt(x) - BigInt(y);
-      return d < 0n ? -1 : d > 0n ? 1 : 0;
-    }
-    return String(x) < String(y) ? -1 : 1;
-  }
-  return 0;
 }
