@@ -1,8 +1,10 @@
 import type { Model, ModelStatic, Transaction } from 'sequelize';
+import { Op, type WhereOptions } from 'sequelize';
 import { InvalidInputError } from './errors';
 import { canonicalModel, internals, isModelClass, keyOf } from './data/model-info';
-import { whereKeys, type Row } from './data/records';
-import { OPERATION, ORDER } from './operations/context';
+import type { Row } from './data/records';
+import { ORDER } from './operations/destroy';
+import { OPERATION } from './operations/save';
 import type { SignalCallOptions } from './options';
 
 /** Options of {@link bulkDestroy}. */
@@ -69,4 +71,11 @@ export async function bulkDestroy<M extends Model>(
     [ORDER]: [...keyed.keys()],
   } as never);
   return Array.isArray(result) ? result.length : Number(result);
+}
+
+/** A where clause matching exactly these rows by primary key. */
+function whereKeys(model: ModelStatic<Model>, rows: readonly Row[]): WhereOptions {
+  const pks = internals(model).primaryKeyAttributes;
+  if (pks.length === 1) return { [pks[0]!]: { [Op.in]: rows.map((r) => r[pks[0]!]) } };
+  return { [Op.or]: rows.map((r) => Object.fromEntries(pks.map((pk) => [pk, r[pk]]))) };
 }

@@ -1,12 +1,15 @@
 import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { InvalidInputError } from './errors';
-import { changedBetween, copyValues, editedAttributes } from './data/diff';
+import { CALL, contextFor, silentCall, withTransaction, type AnyOptions } from './call';
+import { copyValues, editedAttributes } from './data/diff';
+import { readLocked } from './data/locked-read';
 import { canonicalModel, internals, isModelClass, keyOf, storedAttributes } from './data/model-info';
-import { buildRecords, readLocked, whereKeys, type Row } from './data/records';
+import { buildRecords, type Row } from './data/records';
+import { generatorFor, identityInSql } from './data/sql';
 import { updateRowsFromValues, type RowWrite } from './data/update-from-values';
-import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from './dispatch';
+import { emitAfter, emitBefore, rowsOf } from './dispatch';
 import type { AttributeName } from './events';
-import { contextFor, signalsOn, tagged, withTransaction, type AnyOptions } from './operations/context';
+import { listeningFor } from './listening';
 import type { SignalCallOptions } from './options';
 
 /** Options of {@link bulkUpdate}. */
@@ -111,11 +114,12 @@ export async function bulkUpdate<M extends Model>(
   }
   if (options.validate !== false) {
     // Sequelize's attribute validators only: the validate events run once per batch, below.
-    for (const p of pending) await p.instance.validate(tagged({ fields: p.fields, hooks: false }, p.instance) as never);
+    const silent = silentCall(base);
+    for (const p of pending) await p.instance.validate({ fields: p.fields, hooks: false, [CALL]: silent } as never);
   }
 
   const callOptions = options as unknown as AnyOptions;
-  const signals = signalsOn(base, 'Update', callOptions);
+  const signals = listeningFor(base, 'Update', callOptions) !== undefined;
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   const batches: Pending[][] = [];
   for (let i = 0; i < pending.length; i += batchSize) batches.push(pending.slice(i, i + batchSize));
@@ -144,44 +148,52 @@ async function writeBatch(
   }));
 
   const callOptions = options as unknown as AnyOptions;
-  if (!transaction || !signalsOn(model, 'Update', callOptions)) {
+  const listening = listeningFor(model, 'Update', callOptions);
+  if (!transaction || !listening) {
     const rows = await updateRowsFromValues(model, writesOf(batch), { transaction, ...logging });
-    return apply(model, batch, rows);
+    return apply(batch, rows);
   }
 
   const ctx = contextFor(model, 'Update', 'bulkUpdate', 'model', transaction, callOptions);
-  const locked = await readLocked(model.unscoped() as ModelStatic<Model>, whereKeys(model, batch.map((p) => keyRow(p.instance))), {
-    transaction, paranoid: false, ...logging,
-  });
+  const conditions = identityInSql(model, batch.map((p) => keyRow(p.instance)), generatorFor(model));
+  const { rows: locked } = await readLocked({ model, tableName: model.getTableName(), conditions }, { transaction, ...logging });
   const byKey = new Map(locked.map((r) => [keyOf(model, r), r]));
   // Rows deleted meanwhile cannot be written; they are neither written nor signalled.
   const present = batch.filter((p) => byKey.has(keyOf(model, p.instance.dataValues)));
   if (present.length === 0) return 0;
-  const oldRecords = buildRecords(model, present.map((p) => byKey.get(keyOf(model, p.instance.dataValues))!));
-  const newRecords = present.map((p) => p.instance);
+  const oldRows = present.map((p) => byKey.get(keyOf(model, p.instance.dataValues))!);
+  const oldRecords = buildRecords(model, oldRows);
 
-  if (hasBeforeReceivers(ctx)) {
-    const snapshots = newRecords.map((r) => copyValues(r.dataValues, attributes));
-    await emitBefore(ctx, { newRecords, oldRecords, changedFields: changedBetween(oldRecords, newRecords, attributes) });
-    // Receiver edits ride in the same statement.
+  if (listening.before) {
+    // Receivers get each row as it will be written (the locked row and the fields to write), copied; their
+    // edits are set on the instances and ride in the same statement.
+    const proposed = buildRecords(model, present.map((p, i) => ({ ...oldRows[i], ...Object.fromEntries(p.fields.map((f) => [f, p.instance.dataValues[f]])) })));
+    const snapshots = proposed.map((r) => copyValues(r.dataValues, attributes));
+    await emitBefore(ctx, rowsOf(ctx, oldRecords, proposed));
     present.forEach((p, i) => {
-      const edited = editedAttributes([p.instance], [snapshots[i]!], attributes).filter((a) => !pks.includes(a));
+      const edited = editedAttributes([proposed[i]!], [snapshots[i]!], attributes).filter((a) => !pks.includes(a));
+      for (const a of edited) p.instance.setDataValue(a as never, proposed[i]!.dataValues[a] as never);
       p.fields = [...new Set([...p.fields, ...edited])];
     });
   }
   const rows = await updateRowsFromValues(model, writesOf(present), { transaction, ...logging });
-  const written = apply(model, present, rows);
-  if (hasAfterReceivers(ctx)) {
-    await emitAfter(ctx, { newRecords, oldRecords, changedFields: changedBetween(oldRecords, newRecords, attributes) });
+  const written = apply(present, rows);
+  if (listening.after) {
+    const news = buildRecords(model, present.flatMap((_, i) => (rows[i] ? [rows[i]!] : [])), true);
+    const olds = news.length === oldRecords.length ? oldRecords : oldRecords.filter((_, i) => rows[i]);
+    await emitAfter(ctx, rowsOf(ctx, olds, news));
   }
   return written;
 }
 
-function apply(model: ModelStatic<Model>, batch: readonly Pending[], rows: readonly Row[]): number {
-  const byKey = new Map(rows.map((r) => [keyOf(model, r), r]));
-  for (const p of batch) {
-    const row = byKey.get(keyOf(model, p.instance.dataValues));
-    if (row) settle(p.instance, row);
-  }
-  return rows.length;
+/** After the write: each instance holds the database's row and reports no changes. */
+function apply(batch: readonly Pending[], rows: readonly (Row | undefined)[]): number {
+  let written = 0;
+  batch.forEach((p, i) => {
+    const row = rows[i];
+    if (!row) return;
+    settle(p.instance, row);
+    written++;
+  });
+  return written;
 }

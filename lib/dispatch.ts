@@ -3,10 +3,14 @@ import { eventName, type EventName, type Family, type Operation, type Signal, ty
 import { RecursionLimitError } from './errors';
 import { installStateOf } from './install-state';
 import { matchingIndices } from './conditions';
-import { changedBetween, presentIn } from './data/diff';
+import { changedFields, type Rows } from './data/diff';
+import { storedAttributes } from './data/model-info';
 import { deferUntilCommit } from './on-commit';
-import { listensFor, receiversFor, type Entry } from './registry';
+import { receiversFor, type Entry } from './registry';
 import { currentScope, runInScope } from './scope';
+import { beforeEvents } from './listening';
+
+export type { Rows };
 
 /** What one Sequelize call is, for the signals it produces. */
 export interface OperationContext {
@@ -21,26 +25,10 @@ export interface OperationContext {
   readonly soft: boolean;
 }
 
-export interface Rows {
-  readonly newRecords: readonly Model[];
-  readonly oldRecords: readonly Model[];
-  readonly changedFields: readonly string[];
-}
 
-const BEFORE_PHASES = ['validate', 'before'] as const;
-
-/** The events of a family that run before the write (validate unless bypassed, then before). */
-export function beforeEvents(family: Family, bypassValidation: boolean): EventName[] {
-  return BEFORE_PHASES.filter((p) => p !== 'validate' || !bypassValidation).map((p) => eventName(p, family));
-}
-
-/** Whether any receiver would see the before phase of this operation. */
-export function hasBeforeReceivers(ctx: Pick<OperationContext, 'model' | 'family' | 'bypassValidation'>): boolean {
-  return listensFor(ctx.model, beforeEvents(ctx.family, ctx.bypassValidation));
-}
-
-export function hasAfterReceivers(ctx: Pick<OperationContext, 'model' | 'family'>): boolean {
-  return listensFor(ctx.model, [eventName('after', ctx.family)]);
+/** The rows of one dispatch, with `changedFields` computed the one way (see `changedFields`). */
+export function rowsOf(ctx: OperationContext, oldRecords: readonly Model[], newRecords: readonly Model[]): Rows {
+  return { oldRecords, newRecords, changedFields: changedFields(ctx.family, oldRecords, newRecords, storedAttributes(ctx.model)) };
 }
 
 function freezeSignal(ctx: OperationContext, event: EventName, rows: Rows, context: unknown): Signal<Model> {
@@ -63,9 +51,7 @@ function freezeSignal(ctx: OperationContext, event: EventName, rows: Rows, conte
 function subset(ctx: OperationContext, event: EventName, rows: Rows, indices: readonly number[], context: unknown): Signal<Model> {
   const newRecords = rows.newRecords.length ? indices.map((i) => rows.newRecords[i]!) : [];
   const oldRecords = rows.oldRecords.length ? indices.map((i) => rows.oldRecords[i]!) : [];
-  const changedFields = ctx.family === 'Update' ? changedBetween(oldRecords, newRecords, rows.changedFields)
-    : ctx.family === 'Create' ? presentIn(newRecords, rows.changedFields) : [];
-  return freezeSignal(ctx, event, { newRecords, oldRecords, changedFields }, context);
+  return freezeSignal(ctx, event, { newRecords, oldRecords, changedFields: changedFields(ctx.family, oldRecords, newRecords, rows.changedFields) }, context);
 }
 
 /**
@@ -101,7 +87,7 @@ export async function emit(ctx: OperationContext, event: EventName, rows: Rows):
       { modelName: ctx.model.name, event, chain },
     );
   }
-  await runInScope({ chain }, async () => {
+  await runInScope({ chain, receiving: ctx.transaction, writing: undefined }, async () => {
     for (const [{ receiver }, signal] of now) {
       await (receiver as (s: Signal<Model>) => unknown)(signal);
     }
@@ -111,7 +97,7 @@ export async function emit(ctx: OperationContext, event: EventName, rows: Rows):
 /** Runs an onCommit receiver after COMMIT, outside any receiver chain; its error goes to `onCommitError`. */
 async function deliverAfterCommit(entry: Entry, signal: Signal<Model>): Promise<void> {
   try {
-    await runInScope({ chain: [], bypass: false }, async () => (entry.receiver as (s: Signal<Model>) => unknown)(signal));
+    await runInScope({ chain: [], bypass: false, receiving: undefined, writing: undefined }, async () => (entry.receiver as (s: Signal<Model>) => unknown)(signal));
   } catch (error) {
     const handler = installStateOf(signal.model.sequelize)?.options.onCommitError;
     try {

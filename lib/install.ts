@@ -1,23 +1,18 @@
 import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { InstallError } from './errors';
-import { installReturningRewrite } from './data/returning-old';
 import { installStateOf, markInstalled, type InstallOptions } from './install-state';
+import { modelBaseOf } from './internals';
+import { installSeams } from './seams';
+import { installStatementTap } from './statement-tap';
+import type { Original } from './operations/method';
 import { wrapBulkCreate } from './operations/bulk-create';
 import { wrapInstanceDestroy, wrapModelDestroy } from './operations/destroy';
-import { wrapModelRestore } from './operations/restore';
 import { wrapCreate, wrapInstanceRestore, wrapInstanceUpdate, wrapSave } from './operations/save';
-import { wrapIncrement, wrapModelUpdate } from './operations/update';
+import { wrapIncrement, wrapModelRestore, wrapModelUpdate } from './operations/update';
 import { wrapUpsert } from './operations/upsert';
 import { wrapValidate } from './operations/validate';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyFn = (this: any, ...args: never[]) => unknown;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Wrapper = (original: any) => AnyFn;
-
-const ORIGINAL = Symbol.for('sequelize-bulk-signals/original@1');
-const WRAPPED = Symbol.for('sequelize-bulk-signals/wrapped@1');
-const HOOK_NAME = 'sequelize-bulk-signals:wrap-model';
+type Wrapper = (original: Original) => Original;
 
 const STATIC_WRAPPERS: Record<string, Wrapper> = {
   create: wrapCreate,
@@ -36,38 +31,70 @@ const INSTANCE_WRAPPERS: Record<string, Wrapper> = {
   validate: wrapValidate,
 };
 
-function wrapAll(target: Record<string, unknown>, wrappers: Record<string, Wrapper>): void {
+const PATCHED = Symbol.for('sequelize-bulk-signals/patched@2');
+const WRAPPER = Symbol.for('sequelize-bulk-signals/wrapper@2');
+
+function wrapAll(target: Record<string, unknown>, wrappers: Record<string, Wrapper>, ownOnly = false): void {
   for (const [name, wrap] of Object.entries(wrappers)) {
-    const current = target[name] as AnyFn & { [ORIGINAL]?: AnyFn };
-    // A model extending another wrapped model wraps the same original, not the parent's wrapper.
-    const original = current[ORIGINAL] ?? current;
-    const wrapped = wrap(original as never) as AnyFn & { [ORIGINAL]?: AnyFn };
-    Object.defineProperty(wrapped, ORIGINAL, { value: original });
+    if (ownOnly && !Object.prototype.hasOwnProperty.call(target, name)) continue;
+    const current = target[name] as Original & { [WRAPPER]?: true };
+    if (typeof current !== 'function' || current[WRAPPER]) continue;
+    const wrapped = wrap(current) as Original & { [WRAPPER]?: true };
     Object.defineProperty(wrapped, 'name', { value: name });
+    Object.defineProperty(wrapped, WRAPPER, { value: true });
     Object.defineProperty(target, name, { value: wrapped, writable: true, configurable: true, enumerable: false });
   }
 }
 
-/** Wraps one model's write methods (own properties on the model class and its prototype). */
-function wrapModel(model: ModelStatic<Model>): void {
-  if (Object.prototype.hasOwnProperty.call(model, WRAPPED)) return;
-  wrapAll(model as unknown as Record<string, unknown>, STATIC_WRAPPERS);
-  wrapAll(model.prototype as unknown as Record<string, unknown>, INSTANCE_WRAPPERS);
-  Object.defineProperty(model, WRAPPED, { value: true });
+/**
+ * Classes between a model and Sequelize's `Model` that define the write methods themselves — sequelize-typescript's
+ * `Model` replaces every static with a proxy that calls the method it captured when it loaded — get the same
+ * wrappers, so their calls signal too (a wrapper reached twice for one call passes the inner call through).
+ */
+function patchBetween(model: ModelStatic<Model>, base: ModelStatic<Model>): void {
+  for (let cls = Object.getPrototypeOf(model) as ModelStatic<Model> | null; cls && cls !== base; cls = Object.getPrototypeOf(cls) as ModelStatic<Model> | null) {
+    if (Object.prototype.hasOwnProperty.call(cls, PATCHED)) continue;
+    wrapAll(cls as unknown as Record<string, unknown>, STATIC_WRAPPERS, true);
+    wrapAll(cls.prototype as unknown as Record<string, unknown>, INSTANCE_WRAPPERS, true);
+    Object.defineProperty(cls, PATCHED, { value: true });
+  }
+}
+
+/**
+ * Wraps the write methods of Sequelize's `Model` base class, once per loaded copy of Sequelize. Every model
+ * inherits them — defined before or after, plain or sequelize-typescript, scoped or not — so no hook is
+ * registered anywhere: resetting `sequelize.options.hooks` or copying an instance's options cannot lose or
+ * break the library. A wrapper does nothing but call the method it wraps unless the model's Sequelize
+ * instance ran `installBulkSignals`; a spy or patch put on a method later wraps the library's wrapper.
+ */
+function patchModelBase(Model: ModelStatic<Model>): void {
+  if (Object.prototype.hasOwnProperty.call(Model, PATCHED)) return;
+  wrapAll(Model as unknown as Record<string, unknown>, STATIC_WRAPPERS);
+  wrapAll(Model.prototype as unknown as Record<string, unknown>, INSTANCE_WRAPPERS);
+  const init = (Model as unknown as { init: (...args: unknown[]) => unknown }).init;
+  Object.defineProperty(Model, 'init', {
+    value: function initThenPatch(this: ModelStatic<Model>, ...args: unknown[]) {
+      const result = init.apply(this, args);
+      patchBetween(this, Model);
+      return result;
+    },
+    writable: true, configurable: true, enumerable: false,
+  });
+  Object.defineProperty(Model, PATCHED, { value: true });
 }
 
 function isSequelize(target: unknown): target is Sequelize {
   const s = target as Partial<Sequelize> | null;
   return typeof s === 'object' && s !== null
-    && typeof s.define === 'function' && typeof s.addHook === 'function'
+    && typeof s.define === 'function' && typeof s.getQueryInterface === 'function'
     && typeof s.getDialect === 'function' && typeof s.transaction === 'function'
     && typeof s.models === 'object';
 }
 
 /**
  * Installs the signal normalizer on one Sequelize instance: every model of it, defined before or after this
- * call (plain Sequelize or sequelize-typescript), gets its write methods wrapped so they produce signals.
- * A second call on the same instance is a no-op. Models with no receivers keep vanilla behaviour and cost.
+ * call (plain Sequelize or sequelize-typescript), produces signals on every write path. A second call on the
+ * same instance is a no-op. Models with no receivers keep vanilla behaviour and cost.
  *
  * @example
  * const sequelize = new Sequelize(process.env.DATABASE_URL);
@@ -88,8 +115,10 @@ export function installBulkSignals(sequelize: Sequelize, options: InstallOptions
   if (options.maxDepth !== undefined && !(Number.isInteger(options.maxDepth) && options.maxDepth > 0)) {
     throw new InstallError(`installBulkSignals: maxDepth must be a positive integer, got ${String(options.maxDepth)}`);
   }
+  const base = modelBaseOf(sequelize);
+  patchModelBase(base);
+  for (const model of Object.values(sequelize.models)) patchBetween(model as ModelStatic<Model>, base);
+  installStatementTap(sequelize);
+  installSeams(sequelize);
   markInstalled(sequelize, options);
-  for (const model of Object.values(sequelize.models)) wrapModel(model as ModelStatic<Model>);
-  sequelize.addHook('afterDefine', HOOK_NAME, (model) => wrapModel(model as ModelStatic<Model>));
-  installReturningRewrite(sequelize);
 }

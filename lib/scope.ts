@@ -7,9 +7,13 @@ export interface SignalScope {
   readonly chain: readonly string[];
   /** The value of the innermost `bulkSignals.withContext` around this point. */
   readonly context: unknown;
+  /** While a receiver runs inside a write: that write's transaction (which holds the written rows locked). */
+  readonly receiving: unknown;
+  /** While Sequelize runs a signalled bulkCreate: that call (its included models' inserts belong to it). */
+  readonly writing: unknown;
 }
 
-const ROOT: SignalScope = Object.freeze({ bypass: false, chain: Object.freeze([]), context: undefined });
+const ROOT: SignalScope = Object.freeze({ bypass: false, chain: Object.freeze([]), context: undefined, receiving: undefined, writing: undefined });
 
 const KEY = Symbol.for('sequelize-bulk-signals/scope@1');
 type Holder = { [KEY]?: AsyncLocalStorage<SignalScope> };

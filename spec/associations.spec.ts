@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { DataTypes, Model, type Sequelize } from 'sequelize';
+import { bulkSignals } from '../lib';
 import { useDatabase } from './support/database';
 import { Recorder } from './support/recorder';
 
@@ -113,21 +114,39 @@ describe('association mutators signal on the model whose rows change', () => {
     ]);
   });
 
-  it('bulkCreate with include refuses, writing nothing, while the included model has receivers', async () => {
-    let error: unknown;
+  it('bulkCreate with include signals the included rows and the through rows, each model in one dispatch', async () => {
+    const authors = await Author.bulkCreate(
+      [{ name: 'cy', Books: [{ title: 'n1' }, { title: 'n2' }] }, { name: 'di', Books: [{ title: 'n3' }] }],
+      { include: [Book] },
+    );
+    expect(after(['name', 'title', 'authorId'])).to.deep.equal([
+      ['Author', 'afterCreate', [], [{ name: 'cy', title: undefined, authorId: undefined }, { name: 'di', title: undefined, authorId: undefined }]],
+      ['Book', 'afterCreate', [], [{ name: undefined, title: 'n1', authorId: 3 }, { name: undefined, title: 'n2', authorId: 3 }, { name: undefined, title: 'n3', authorId: 4 }]],
+    ]);
+    // What Sequelize returns is untouched: the included instances carry their database ids.
+    expect(authors.map((a) => [a.name, a.Books.map((b: Book) => [b.id, b.title, b.authorId])])).to.deep.equal([
+      ['cy', [[4, 'n1', 3], [5, 'n2', 3]]], ['di', [[6, 'n3', 4]]],
+    ]);
+    recorder.clear();
+    await Student.bulkCreate([{ name: 's9', Courses: [{ title: 'c9' }] }], { include: [Course] });
+    expect(after(['name', 'title', 'studentId', 'courseId'])).to.deep.equal([
+      ['Student', 'afterCreate', [], [{ name: 's9', title: undefined, studentId: undefined, courseId: undefined }]],
+      ['Course', 'afterCreate', [], [{ name: undefined, title: 'c9', studentId: undefined, courseId: undefined }]],
+      ['Enrollment', 'afterCreate', [], [{ name: undefined, title: undefined, studentId: 2, courseId: 4 }]],
+    ]);
+  });
+
+  it('bulkCreate with include writes what before receivers of the included model set', async () => {
+    const off = bulkSignals.on(Book, 'beforeCreate', ({ newRecords }) => {
+      for (const book of newRecords) book.title = `${book.title}!`;
+    });
     try {
-      await Author.bulkCreate([{ name: 'cy', Books: [{ title: 'n1' }] }], { include: [Book] });
-    } catch (e) {
-      error = e;
+      const [author] = await Author.bulkCreate([{ name: 'cy', Books: [{ title: 'n1' }] }], { include: [Book] });
+      expect(author!.Books.map((b: Book) => b.title)).to.deep.equal(['n1!']);
+      expect((await Book.findAll({ where: { authorId: author!.id } })).map((b) => b.title)).to.deep.equal(['n1!']);
+    } finally {
+      off();
     }
-    expect(error).to.have.property('name', 'UnsupportedOperationError');
-    expect((error as Error).message).to.match(/Author\.bulkCreate with include: the included Book rows cannot be signalled/);
-    expect(await Author.count()).to.equal(2);
-    recorder.off();
-    recorder = new Recorder([Author], ['afterCreate']);
-    await Author.bulkCreate([{ name: 'cy', Books: [{ title: 'n1' }] }], { include: [Book] });
-    expect(after(['name'])).to.deep.equal([['Author', 'afterCreate', [], [{ name: 'cy' }]]]);
-    expect(await Book.count({ where: { title: 'n1' } })).to.equal(1);
   });
 
   it('onDelete: CASCADE, hooks: true — instance.destroy signals each child, then the parent', async () => {

@@ -7,6 +7,8 @@ import { Receivers, Recorder } from './support/recorder';
 const FIELDS = ['id', 'name', 'balance', 'status'];
 const SET_BEFORE = ['balance', 'name', 'status'];
 const SET_AFTER = ['balance', 'createdAt', 'id', 'name', 'status', 'updatedAt'];
+/** bulkCreate's before phase sees Sequelize's rows as it is about to insert them: timestamps set, no id yet. */
+const SET_BULK_BEFORE = ['balance', 'createdAt', 'name', 'status', 'updatedAt'];
 
 describe('create events', () => {
   const db = useDatabase('crt', defineModels);
@@ -29,7 +31,9 @@ describe('create events', () => {
       { event: 'beforeCreate', model: 'Account', operation: 'create', via: 'instance', soft: false, newRecords: [{ id: null, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_BEFORE },
       { event: 'afterCreate', model: 'Account', operation: 'create', via: 'instance', soft: false, newRecords: [{ id: 1, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_AFTER },
     ]);
-    expect(recorder.signals[2]!.newRecords[0]).to.equal(created);
+    const [delivered] = recorder.signals[2]!.newRecords;
+    expect(delivered).to.not.equal(created, 'payload records are copies: an after receiver cannot reach the caller\'s instance');
+    expect(delivered.get({ plain: true })).to.deep.equal(created.get({ plain: true }));
     expect(new Set(recorder.transactions).size).to.equal(1);
   });
 
@@ -81,12 +85,14 @@ describe('create events', () => {
       const before = [{ id: null, name: 'b', balance: 2, status: 'open' }, { id: null, name: 'a', balance: 1, status: 'open' }, { id: null, name: 'c', balance: 3, status: 'vip' }];
       const after = before.map((r, i) => ({ ...r, id: i + 1 }));
       expect(recorder.summary(FIELDS)).to.deep.equal([
-        { event: 'validateCreate', model: 'Account', operation: 'bulkCreate', via: 'model', soft: false, newRecords: before, oldRecords: [], changedFields: SET_BEFORE },
-        { event: 'beforeCreate', model: 'Account', operation: 'bulkCreate', via: 'model', soft: false, newRecords: before, oldRecords: [], changedFields: SET_BEFORE },
+        // Before receivers see the rows as Sequelize is about to insert them: its timestamps are set by then.
+        { event: 'validateCreate', model: 'Account', operation: 'bulkCreate', via: 'model', soft: false, newRecords: before, oldRecords: [], changedFields: SET_BULK_BEFORE },
+        { event: 'beforeCreate', model: 'Account', operation: 'bulkCreate', via: 'model', soft: false, newRecords: before, oldRecords: [], changedFields: SET_BULK_BEFORE },
         { event: 'afterCreate', model: 'Account', operation: 'bulkCreate', via: 'model', soft: false, newRecords: after, oldRecords: [], changedFields: SET_AFTER },
       ]);
       const [, , afterSignal] = recorder.signals as Signal<Account>[];
-      expect(afterSignal!.newRecords).to.deep.equal(result, 'the instances the caller gets back');
+      expect(afterSignal!.newRecords.map((r) => r.get({ plain: true }))).to.deep.equal(result.map((r) => r.get({ plain: true })), 'the rows the caller gets back');
+      expect(afterSignal!.newRecords.some((r, i) => r === result[i])).to.equal(false, 'as copies');
       expect(new Set(recorder.transactions).size).to.equal(1);
     });
 

@@ -108,12 +108,11 @@ describe('odd schemas on every path', () => {
     }
 
     const gone = await sequelizeRead(Odd, [three!.id, one.id]);
+    const last = await sequelizeRead(Odd, [two!.id]);
     delivered = [];
     await bulkDestroy(Odd, [three!.id, one.id]);
     await two!.destroy();
-    expect(delivered.map((d) => [d.event, d.old])).to.deep.equal([
-      ['afterDelete', gone], ['afterDelete', [{ ...two!.dataValues }]],
-    ]);
+    expect(delivered.map((d) => [d.event, d.old])).to.deep.equal([['afterDelete', gone], ['afterDelete', last]]);
   });
 
   it('UUID keys, underscored columns and paranoid restore', async () => {
@@ -121,7 +120,7 @@ describe('odd schemas on every path', () => {
     await Thing.destroy({ where: { id: a!.id } });
     const deleted = await sequelizeRead(Thing, [a!.id]);
     delivered = [];
-    await Thing.restore({ where: {} });
+    await Thing.restore({ where: { id: a!.id } });
     expect(delivered).to.deep.equal([{ event: 'afterUpdate', old: deleted, new: await sequelizeRead(Thing, [a!.id]) }]);
     delivered = [];
     const before = await sequelizeRead(Thing, [b!.id, a!.id]);

@@ -1,4 +1,5 @@
 import type { Model } from 'sequelize';
+import type { Family } from '../events';
 
 /** Value equality as a change log means it: dates by time, buffers by bytes, JSON and arrays by content. */
 export function sameValue(a: unknown, b: unknown): boolean {
@@ -66,4 +67,22 @@ export function presentIn(records: readonly Model[], candidates: readonly string
 /** Attributes whose value in some record differs from that record's earlier copy in `before`. */
 export function editedAttributes(records: readonly Model[], before: readonly Record<string, unknown>[], candidates: readonly string[]): string[] {
   return candidates.filter((a) => records.some((r, i) => !sameValue(before[i]?.[a], r.dataValues[a])));
+}
+
+/** What one dispatch delivers: records paired by index and the attributes that changed. */
+export interface Rows {
+  readonly newRecords: readonly Model[];
+  readonly oldRecords: readonly Model[];
+  readonly changedFields: readonly string[];
+}
+
+/**
+ * The one definition of `changedFields`: update — attributes whose value differs between old and new in at
+ * least one pair; create — the attributes some new record holds a value for; delete — none. `candidates`
+ * are the attributes to consider (the model's stored attributes).
+ */
+export function changedFields(family: Family, oldRecords: readonly Model[], newRecords: readonly Model[], candidates: readonly string[]): string[] {
+  if (family === 'Update') return changedBetween(oldRecords, newRecords, candidates);
+  if (family === 'Create') return presentIn(newRecords, candidates);
+  return [];
 }

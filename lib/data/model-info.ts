@@ -1,18 +1,7 @@
 import type { Model, ModelStatic } from 'sequelize';
+import { internals, type Row } from '../internals';
 
-/** The parts of Sequelize's model internals this library reads (stable across 6.x). */
-export interface ModelInternals {
-  readonly name: string;
-  readonly sequelize?: ModelStatic<Model>['sequelize'];
-  readonly rawAttributes: Record<string, { field?: string; type?: unknown; primaryKey?: boolean; autoIncrement?: boolean }>;
-  readonly primaryKeyAttributes: string[];
-  readonly _virtualAttributes: Set<string>;
-  readonly _timestampAttributes: { createdAt?: string; updatedAt?: string; deletedAt?: string };
-}
-
-export function internals(model: ModelStatic<Model>): ModelInternals {
-  return model as unknown as ModelInternals;
-}
+export { internals };
 
 /** Duck-typed: a class that went through `Model.init` (plain Sequelize or sequelize-typescript). */
 export function isModelClass(target: unknown): target is ModelStatic<Model> {
@@ -20,6 +9,15 @@ export function isModelClass(target: unknown): target is ModelStatic<Model> {
     && typeof (target as { findAll?: unknown }).findAll === 'function'
     && typeof (target as { rawAttributes?: unknown }).rawAttributes === 'object'
     && (target as { rawAttributes?: unknown }).rawAttributes !== null;
+}
+
+/** A class that extends Sequelize's Model but has not been initialised on a Sequelize instance yet. */
+export function isUninitialisedModelClass(target: unknown): boolean {
+  if (typeof target !== 'function') return false;
+  for (let proto = Object.getPrototypeOf(target); proto && proto !== Function.prototype; proto = Object.getPrototypeOf(proto)) {
+    if (proto.name === 'Model' && typeof proto.init === 'function' && typeof proto.findAll === 'function') return true;
+  }
+  return false;
 }
 
 /**
@@ -50,50 +48,46 @@ export function columnOf(model: ModelStatic<Model>, attribute: string): string {
   return internals(model).rawAttributes[attribute]?.field ?? attribute;
 }
 
-/**
- * Maps a raw row keyed by column names (or attribute names) to one keyed by attribute names. Accepts an
- * instance too (Sequelize hands back instances on some paths, e.g. `individualHooks`).
- */
-export function rowToAttributes(model: ModelStatic<Model>, input: Record<string, unknown> | Model): Record<string, unknown> {
-  const row = isInstance(input) ? (input.dataValues as Record<string, unknown>) : input;
-  const out: Record<string, unknown> = {};
-  for (const attribute of storedAttributes(model)) {
-    const column = columnOf(model, attribute);
-    if (Object.prototype.hasOwnProperty.call(row, column)) out[attribute] = row[column];
-    else if (Object.prototype.hasOwnProperty.call(row, attribute)) out[attribute] = row[attribute];
-    else if (column.includes('"') && Object.prototype.hasOwnProperty.call(row, unquoted(column))) out[attribute] = row[unquoted(column)];
+/** The attribute stored in `column` (Sequelize lets unique keys, indexes and statements name either). */
+export function attributeOfColumn(model: ModelStatic<Model>, column: string): string | undefined {
+  const attrs = internals(model).rawAttributes;
+  if (attrs[column] && (attrs[column]!.field ?? column) === column) return column;
+  const byField = Object.keys(attrs).find((a) => (attrs[a]!.field ?? a) === column);
+  return byField ?? (attrs[column] ? column : undefined);
+}
+
+/** Maps a hash keyed by column names (as Sequelize hands values to the query interface) to attribute names. */
+export function columnsToAttributes(model: ModelStatic<Model>, values: Row): Row {
+  const out: Row = {};
+  for (const [column, value] of Object.entries(values)) {
+    const attribute = attributeOfColumn(model, column);
+    if (attribute) out[attribute] = value;
   }
   return out;
 }
 
-/** Sequelize strips double quotes from identifiers when it quotes them, so that is the column's real name. */
-function unquoted(column: string): string {
-  return column.replace(/"/g, '');
-}
-
 /**
- * Sequelize copies RETURNING columns onto a created instance by name, and misses a `field:` that contains a
- * double quote (the database column has it stripped): the value lands under the stripped name. Put it back
- * under the attribute, so the instance (and its signal) holds every attribute.
+ * The name PostgreSQL gives the row-identity column a model without a primary key is read with (`ctid`, the
+ * row version's physical address; stable while the library's transaction holds the row lock).
  */
-export function repairReturnedKeys(model: ModelStatic<Model>, instance: Model): void {
-  const values = instance.dataValues as Record<string, unknown>;
-  for (const attribute of storedAttributes(model)) {
-    const column = columnOf(model, attribute);
-    if (!column.includes('"')) continue;
-    const stripped = unquoted(column);
-    if (stripped !== attribute && Object.prototype.hasOwnProperty.call(values, stripped)) {
-      values[attribute] = values[stripped];
-      delete values[stripped];
-    }
-  }
+export const CTID = '__bs_ctid';
+
+/** The attributes that tell rows apart: the primary key, or `CTID` for a model without one. */
+export function identityOf(model: ModelStatic<Model>): readonly string[] {
+  const pks = internals(model).primaryKeyAttributes;
+  return pks.length > 0 ? pks : CTID_IDENTITY;
+}
+const CTID_IDENTITY = Object.freeze([CTID]);
+
+export function hasPrimaryKey(model: ModelStatic<Model>): boolean {
+  return internals(model).primaryKeyAttributes.length > 0;
 }
 
-/** A string key for a row's primary key (composite keys included), for pairing rows. */
-export function keyOf(model: ModelStatic<Model>, values: Record<string, unknown>): string {
-  const pks = internals(model).primaryKeyAttributes;
-  if (pks.length === 1) return keyPart(values[pks[0]!]);
-  return pks.map((pk) => keyPart(values[pk])).join('\u0000');
+/** A string key for a row's identity (composite keys included), for pairing rows. */
+export function keyOf(model: ModelStatic<Model>, values: Row): string {
+  const ids = identityOf(model);
+  if (ids.length === 1) return keyPart(values[ids[0]!]);
+  return ids.map((a) => keyPart(values[a])).join('\u0000');
 }
 
 /** A string standing for one key value (dates by time, buffers by bytes), for maps keyed by row identity. */
@@ -103,31 +97,23 @@ export function keyPart(value: unknown): string {
   return String(value);
 }
 
-function isInstance(value: unknown): value is Model {
-  return typeof value === 'object' && value !== null
-    && typeof (value as { get?: unknown }).get === 'function'
-    && typeof (value as { dataValues?: unknown }).dataValues === 'object';
-}
-
-/** The attribute stored in `column` (Sequelize lets unique keys and indexes name either). */
-export function attributeOfColumn(model: ModelStatic<Model>, column: string): string | undefined {
-  const attrs = internals(model).rawAttributes;
-  if (attrs[column]) return column;
-  return Object.keys(attrs).find((a) => (attrs[a]!.field ?? a) === column);
-}
-
-/** Primary-key order, as the locked read's ORDER BY gives it (numbers numerically, the rest as strings). */
-export function comparePrimaryKeys(model: ModelStatic<Model>, a: Record<string, unknown>, b: Record<string, unknown>): number {
-  for (const pk of internals(model).primaryKeyAttributes) {
-    const x = a[pk];
-    const y = b[pk];
+/** Identity order, as the locked read's ORDER BY gives it (numbers numerically, the rest as strings). */
+export function compareKeys(model: ModelStatic<Model>, a: Row, b: Row): number {
+  for (const attribute of identityOf(model)) {
+    const x = a[attribute];
+    const y = b[attribute];
     if (x === y) continue;
     if (typeof x === 'number' && typeof y === 'number') return x - y;
     if (typeof x === 'string' && typeof y === 'string' && /^-?\d+$/.test(x) && /^-?\d+$/.test(y)) {
       const d = BigInt(x) - BigInt(y);
-      return d < 0n ? -1 : d > 0n ? 1 : 0;
+      if (d !== 0n) return d < 0n ? -1 : 1;
+      continue;
     }
-    return String(x) < String(y) ? -1 : 1;
+    if (x instanceof Date && y instanceof Date) {
+      if (x.getTime() !== y.getTime()) return x.getTime() - y.getTime();
+      continue;
+    }
+    return String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0;
   }
   return 0;
 }

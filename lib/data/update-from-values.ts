@@ -1,9 +1,10 @@
 import { QueryTypes, type Model, type ModelStatic, type Transaction } from 'sequelize';
-import { columnOf, internals, rowToAttributes } from './model-info';
-import { generatorOf, sqlType } from './sql';
-import type { Row } from './records';
+import { internals, type Row } from '../internals';
+import { parseRow, selectList } from './locked-read';
+import { CTID, columnOf, identityOf } from './model-info';
+import { generatorFor, sqlType } from './sql';
 
-/** One row to write: its primary key values and the attributes to set on it. */
+/** One row to write: its identity (primary key values, or `ctid`) and the attributes to set on it. */
 export interface RowWrite {
   readonly key: Row;
   readonly set: Row;
@@ -13,31 +14,35 @@ export interface RowWrite {
  * Writes a different set of values to each row in ONE statement:
  * `UPDATE t SET c = v.c … FROM (VALUES …) v WHERE t.pk = v.pk RETURNING t.*`.
  * An attribute only some rows set is guarded by a per-row flag, so other rows keep their current value.
- * Values are escaped through Sequelize's own query generator (its type validation and stringify).
- * Returns the written rows keyed by attribute name.
+ * Values are escaped through Sequelize's own query generator (its type validation and stringify) and cast to
+ * the column's type. Returns, for each write in order, the row as written (keyed by attribute), or
+ * `undefined` for a row that no longer exists.
  */
 export async function updateRowsFromValues(
   model: ModelStatic<Model>,
   writes: readonly RowWrite[],
-  options: { transaction?: Transaction | undefined; logging?: unknown },
-): Promise<Row[]> {
+  options: { transaction?: Transaction | undefined; logging?: unknown; tableName?: unknown },
+): Promise<(Row | undefined)[]> {
   if (writes.length === 0) return [];
-  const qg = generatorOf(model);
+  const qg = generatorFor(model);
+  const tableName = options.tableName ?? model.getTableName();
   const attrs = internals(model).rawAttributes;
   const q = (id: string) => qg.quoteIdentifier(id);
-  const pks = internals(model).primaryKeyAttributes;
+  const ids = identityOf(model);
   const fields = [...new Set(writes.flatMap((w) => Object.keys(w.set)))];
   const everywhere = new Set(fields.filter((f) => writes.every((w) => Object.prototype.hasOwnProperty.call(w.set, f))));
-  const types = new Map([...pks, ...fields].map((a) => [a, sqlType(model, a, qg)]));
-  const cast = (attribute: string, value: unknown) =>
-    `CAST(${qg.escape(value, attrs[attribute], { operation: 'UPDATE' })} AS ${types.get(attribute)})`;
+  const types = new Map([...ids, ...fields].map((a) => [a, a === CTID ? 'tid' : sqlType(model, a, tableName, qg)]));
+  const cast = (attribute: string, value: unknown) => (attribute === CTID
+    ? `CAST(${qg.escape(String(value))} AS tid)`
+    : `CAST(${qg.escape(value, attrs[attribute], { operation: 'UPDATE' })} AS ${types.get(attribute)})`);
 
   const columns = [
-    ...pks.map((_, i) => `k${i}`),
+    'w',
+    ...ids.map((_, i) => `k${i}`),
     ...fields.flatMap((f, i) => (everywhere.has(f) ? [`v${i}`] : [`s${i}`, `v${i}`])),
   ];
-  const tuples = writes.map((w) => {
-    const parts = pks.map((pk) => cast(pk, w.key[pk]));
+  const tuples = writes.map((w, n) => {
+    const parts = [String(n), ...ids.map((a) => cast(a, w.key[a]))];
     fields.forEach((f, i) => {
       const has = Object.prototype.hasOwnProperty.call(w.set, f);
       if (!everywhere.has(f)) parts.push(has ? 'TRUE' : 'FALSE');
@@ -51,13 +56,15 @@ export async function updateRowsFromValues(
       ? `${column} = v.${q(`v${i}`)}`
       : `${column} = CASE WHEN v.${q(`s${i}`)} THEN v.${q(`v${i}`)} ELSE t.${column} END`;
   });
-  const match = pks.map((pk, i) => `t.${q(columnOf(model, pk))} = v.${q(`k${i}`)}`).join(' AND ');
-  const sql = `UPDATE ${qg.quoteTable(model.getTableName())} AS t SET ${assignments.join(', ')} `
-    + `FROM (VALUES ${tuples.join(', ')}) AS v(${columns.map(q).join(', ')}) WHERE ${match} RETURNING t.*`;
+  const match = ids.map((a, i) => `${a === CTID ? 't.ctid' : `t.${q(columnOf(model, a))}`} = v.${q(`k${i}`)}`).join(' AND ');
+  const sql = `UPDATE ${qg.quoteTable(tableName)} AS t SET ${assignments.join(', ')} `
+    + `FROM (VALUES ${tuples.join(', ')}) AS v(${columns.map(q).join(', ')}) WHERE ${match} RETURNING v.${q('w')} AS ${q('__bsw')}, ${selectList(model, qg, 'n', 't.')}`;
   const [rows] = await model.sequelize!.query(sql, {
     type: QueryTypes.RAW,
     ...(options.transaction ? { transaction: options.transaction } : {}),
     ...(options.logging === undefined ? {} : { logging: options.logging as never }),
   });
-  return (rows as Row[]).map((row) => rowToAttributes(model, row));
+  const written: (Row | undefined)[] = writes.map(() => undefined);
+  for (const row of rows as Row[]) written[Number(row.__bsw)] = parseRow(model, row, 'n');
+  return written;
 }

@@ -1,68 +1,50 @@
 import type { Model, ModelStatic } from 'sequelize';
-import { editedAttributes, presentIn } from '../data/diff';
-import { UnsupportedOperationError } from '../errors';
-import { canonicalModel, isModelClass, repairReturnedKeys, storedAttributes } from '../data/model-info';
-import { listensFor } from '../registry';
-import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
-import { bulkCreateWithConflicts } from './bulk-create-conflicts';
-import { prebuilt } from './prebuilt';
-import { INTERNAL, contextFor, tagged, isInternal, signalsOn, withTransaction, type AnyOptions } from './context';
+import { CALL, WriteCall, contextFor, runFor, withTransaction, type AnyOptions } from '../call';
+import { isModelClass } from '../data/model-info';
+import { listeningFor } from '../listening';
+import { finishRowBatches } from './row-batch';
+import { modelOf, ownArgs, reentered, warnOutsideTransaction, type Original } from './method';
 
-export type BulkCreateFn = (this: ModelStatic<Model>, records: readonly unknown[], options?: AnyOptions) => Promise<Model[]>;
-
-/** `Model.bulkCreate(records)`: one create dispatch for all records, in the caller's order. */
-export function wrapBulkCreate(original: BulkCreateFn): BulkCreateFn {
-  return async function bulkCreate(this: ModelStatic<Model>, records, options) {
-    const model = canonicalModel(this);
+/**
+ * `Model.bulkCreate(records)`: one create dispatch for all records, in the caller's order. Sequelize builds,
+ * hooks and validates the instances as always; the query-interface seam signals the INSERT it sends (and,
+ * with `include`, the included models' and through rows' INSERTs); with `individualHooks` the per-row saves
+ * join one batch.
+ */
+export function wrapBulkCreate(original: Original): Original {
+  return async function bulkCreate(this: unknown, ...args: unknown[]) {
+    const model = modelOf(this);
+    const [records, options] = args as [unknown, AnyOptions | undefined];
+    if (!model || !Array.isArray(records) || records.length === 0 || reentered(args, 1, 'bulkCreate', model)) return original.apply(this, args);
+    warnOutsideTransaction(model, 'bulkCreate', options);
     const conflicts = Boolean(options?.updateOnDuplicate || options?.ignoreDuplicates);
-    if (isInternal(options, model) || !Array.isArray(records) || records.length === 0
-      || !(signalsOn(model, 'Create', options) || (conflicts && signalsOn(model, 'Update', options)))) {
-      return original.call(this, records, tagged(options, model));
-    }
-    refuseDarkIncludes(model, options?.include);
-    if (conflicts) return bulkCreateWithConflicts(this, original, records, options ?? {});
+    const listening = listeningFor(model, 'Create', options) ?? (conflicts ? listeningFor(model, 'Update', options) : undefined);
+    if (!listening && !includedListens(model, options?.include, options)) return original.apply(this, ownArgs(args, 1, model));
     return withTransaction(model, options, async (transaction) => {
-      const ctx = contextFor(model, 'Create', 'bulkCreate', 'model', transaction, options);
-      const attributes = storedAttributes(model);
-      const instances = records.map((values) => this.build(values as never, {
-        isNewRecord: true,
-        ...(options?.include ? { include: options.include as never } : {}),
-      }));
-      let fields = Array.isArray(options?.fields) ? (options.fields as string[]) : undefined;
-      if (hasBeforeReceivers(ctx)) {
-        const before = fields ? instances.map((i) => ({ ...i.dataValues })) : [];
-        await emitBefore(ctx, { newRecords: instances, oldRecords: [], changedFields: presentIn(instances, attributes) });
-        // With explicit fields Sequelize inserts only those: add what receivers set.
-        if (fields) fields = [...new Set([...fields, ...editedAttributes(instances, before, attributes)])];
-      }
-      const created = await original.call(prebuilt(this, instances), instances, {
-        ...options, ...(fields ? { fields } : {}), transaction, [INTERNAL]: model,
-      });
-      for (const instance of created) repairReturnedKeys(model, instance);
-      if (hasAfterReceivers(ctx)) {
-        await emitAfter(ctx, { newRecords: created, oldRecords: [], changedFields: presentIn(created, attributes) });
-      }
-      return created;
+      const call = new WriteCall(contextFor(model, 'Create', 'bulkCreate', 'model', transaction, options), listening, 'list');
+      call.method = 'bulkCreate';
+      const result = await runFor(call, () => original.call(this, records, { ...options, transaction, [CALL]: call }));
+      await finishRowBatches(call);
+      return result;
     });
   };
 }
 
-type IncludeItem = { model?: unknown; association?: { target?: unknown }; include?: unknown };
+type IncludeItem = string | ModelStatic<Model> | { model?: unknown; association?: unknown; as?: string; include?: unknown };
 
-/**
- * Sequelize inserts `include`d rows of a bulkCreate through its internal helper, not through the models'
- * methods, so those rows cannot be signalled. Refuse before writing when someone listens for them.
- */
-function refuseDarkIncludes(model: ModelStatic<Model>, include: unknown): void {
-  for (const item of (Array.isArray(include) ? include : include ? [include] : []) as IncludeItem[]) {
-    const target = isModelClass(item) ? item : (item.model ?? item.association?.target);
-    if (isModelClass(target) && listensFor(target, ['validateCreate', 'beforeCreate', 'afterCreate'])) {
-      throw new UnsupportedOperationError(
-        `${model.name}.bulkCreate with include: the included ${target.name} rows cannot be signalled (Sequelize inserts `
-          + `them internally); nothing was written. Create them with ${target.name}.bulkCreate, or pass bypassSignals: true.`,
-        { modelName: target.name, event: 'beforeCreate' },
-      );
-    }
-    if (!isModelClass(item)) refuseDarkIncludes(model, item.include);
+/** Whether a model `include`d in a bulkCreate (at any depth, through models too) listens for creates. */
+function includedListens(model: ModelStatic<Model>, include: unknown, options: AnyOptions | undefined): boolean {
+  const items = (Array.isArray(include) ? include : include ? [include] : []) as IncludeItem[];
+  const associations = (model as unknown as { associations: Record<string, { target: ModelStatic<Model>; through?: { model: ModelStatic<Model> } }> }).associations;
+  for (const item of items) {
+    const name = typeof item === 'string' ? item : isModelClass(item) ? undefined : typeof item.association === 'string' ? item.association : item.as;
+    const association = name ? associations[name] : Object.values(associations).find((a) => a.target === (isModelClass(item) ? item : (item as { model?: unknown }).model)
+      || a === (item as { association?: unknown }).association);
+    const target = association?.target ?? (isModelClass(item) ? item : (item as { model?: unknown }).model as ModelStatic<Model> | undefined);
+    if (!target) continue;
+    if (listeningFor(target, 'Create', options)) return true;
+    if (association?.through && listeningFor(association.through.model, 'Create', options)) return true;
+    if (typeof item === 'object' && !isModelClass(item) && includedListens(target, item.include, options)) return true;
   }
+  return false;
 }

@@ -1,8 +1,8 @@
-import { Op, type Model, type ModelStatic } from 'sequelize';
-import type { Row } from '../data/records';
-import type { AnyOptions } from './context';
+import { Op, type Model, type ModelStatic, type Transaction } from 'sequelize';
+import { listeningFor } from '../listening';
+import { internals, type Row } from '../internals';
 
-interface CascadingAssociation {
+export interface CascadingAssociation {
   associationType: string;
   target: ModelStatic<Model>;
   foreignKey: string;
@@ -12,28 +12,32 @@ interface CascadingAssociation {
 }
 
 /**
- * Destroys, through the target model (so they signal), the rows of `hasMany`/`hasOne` associations declared
- * with `onDelete: 'CASCADE', hooks: true` that belong to the rows about to be hard-deleted — what Sequelize
- * does per row for instance.destroy, done here in one call per association for where-based deletes.
+ * The `hasMany`/`hasOne` associations declared `onDelete: 'CASCADE', hooks: true` whose target has delete
+ * receivers. Sequelize runs such cascades one row at a time for `instance.destroy` only; for a where-based
+ * delete the database cascades without any hook. The library destroys those children through their own model
+ * first — in one call per association, from the parent rows it locked — so they signal; where nobody listens
+ * for the children, the database's cascade does it as before (no extra statement).
  */
-function cascading(model: ModelStatic<Model>): CascadingAssociation[] {
-  return Object.values((model as unknown as { associations: Record<string, CascadingAssociation> }).associations ?? {})
+export function listeningCascades(model: ModelStatic<Model>): CascadingAssociation[] {
+  return Object.values((internals(model).associations ?? {}) as Record<string, CascadingAssociation>)
     .filter((a) => (a.associationType === 'HasMany' || a.associationType === 'HasOne')
-      && a.options.onDelete?.toLowerCase() === 'cascade' && a.options.useHooks === true);
+      && a.options.onDelete?.toLowerCase() === 'cascade' && a.options.useHooks === true
+      && listeningFor(a.target, 'Delete', undefined) !== undefined);
 }
 
-/** Whether deleting rows of `model` first destroys associated rows through their model. */
-export function hasCascades(model: ModelStatic<Model>): boolean {
-  return cascading(model).length > 0;
-}
-
-export async function destroyCascades(model: ModelStatic<Model>, rows: readonly Row[], options: AnyOptions): Promise<void> {
-  for (const association of cascading(model)) {
+export async function destroyCascades(
+  model: ModelStatic<Model>,
+  cascades: readonly CascadingAssociation[],
+  rows: readonly Row[],
+  transaction: Transaction,
+  options: Readonly<Record<string, unknown>>,
+): Promise<void> {
+  for (const association of cascades) {
     const keys = [...new Set(rows.map((r) => r[association.sourceKey]).filter((k) => k != null))];
     if (keys.length === 0) continue;
     await association.target.destroy({
       where: { ...association.scope, [association.foreignKey]: { [Op.in]: keys } },
-      transaction: options.transaction ?? undefined,
+      transaction,
       ...(options.force === undefined ? {} : { force: options.force as boolean }),
       ...(options.logging === undefined ? {} : { logging: options.logging as never }),
       ...(options.bypassValidation === undefined ? {} : { bypassValidation: options.bypassValidation as boolean }),

@@ -1,98 +1,91 @@
-import type { Model, ModelStatic, WhereOptions } from 'sequelize';
-import { canonicalModel, comparePrimaryKeys, keyOf } from '../data/model-info';
+import type { Model, ModelStatic } from 'sequelize';
+import { CALL, WriteCall, contextFor, isSoftDelete, runFor, silentCall, withTransaction, type AnyOptions } from '../call';
+import { emitAfter, emitBefore, rowsOf } from '../dispatch';
 import type { Operation } from '../events';
-import { buildRecords, forEachLockedChunk, readLocked, rowBefore, whereKeys, type Row } from '../data/records';
-import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
-import { INTERNAL, OPERATION, ORDER, chunkSizeFor, contextFor, tagged, isInternal, isSoftDelete, signalsOn, withTransaction, type AnyOptions } from './context';
-import { destroyCascades, hasCascades } from './cascade';
-import { deleteReturningOld, inPrimaryKeyLockOrder, splitOldNew } from '../data/returning-old';
+import { internals } from '../internals';
+import { listeningFor } from '../listening';
+import { buildRecords } from '../data/records';
+import { modelOf, ownArgs, reentered, warnOutsideTransaction, type Original } from './method';
+import { oldRowOf } from './row-write';
+import { OPERATION } from './save';
+import { whereMethod } from './update';
 
-type InstanceDestroyFn = (this: Model, options?: AnyOptions) => Promise<unknown>;
-type ModelDestroyFn = (this: ModelStatic<Model>, options?: AnyOptions) => Promise<unknown>;
-
-/** `instance.destroy()`: delete events with the instance's previous values as the old row (no query). */
-export function wrapInstanceDestroy(original: InstanceDestroyFn): InstanceDestroyFn {
-  return async function destroy(this: Model, options) {
-    const model = canonicalModel(this.constructor as ModelStatic<Model>);
-    // Always tag: a paranoid destroy saves the instance internally, and that save is not an update.
-    if (isInternal(options, this, model) || !signalsOn(model, 'Delete', options)) {
-      return original.call(this, { ...options, [INTERNAL]: this });
-    }
-    return withTransaction(model, options, async (transaction) => {
-      const ctx = contextFor(model, 'Delete', 'destroy', 'instance', transaction, options, isSoftDelete(model, options));
-      const old = await rowBefore(model, this, { transaction, logging: options?.logging });
-      const rows = { newRecords: [], oldRecords: [old], changedFields: [] };
-      if (hasBeforeReceivers(ctx)) await emitBefore(ctx, rows);
-      const result = await original.call(this, { ...options, transaction, [INTERNAL]: this });
-      if (hasAfterReceivers(ctx)) await emitAfter(ctx, rows);
-      return result;
-    });
-  };
-}
+/** Row keys in the caller's order, for list operations routed through a where-based delete (bulkDestroy). */
+export const ORDER = Symbol.for('sequelize-bulk-signals/order@1');
 
 /**
  * `Model.destroy({ where })` and `Model.truncate()` / `destroy({ truncate: true })`: delete events for every
- * row the call removes (or soft-deletes), read once and locked. `onDelete: 'CASCADE', hooks: true`
- * associations are destroyed first through their own model, so their rows signal too (Sequelize itself
- * only does that for instance.destroy).
+ * row the statement Sequelize sends removes (or soft-deletes).
  */
-export function wrapModelDestroy(original: ModelDestroyFn): ModelDestroyFn {
-  return async function destroy(this: ModelStatic<Model>, options) {
-    const model = canonicalModel(this);
-    if (isInternal(options, model) || !signalsOn(model, 'Delete', options)) return original.call(this, tagged(options, model));
-    const truncate = options?.truncate === true;
-    return withTransaction(model, options, async (transaction) => {
-      const soft = isSoftDelete(model, options);
-      const operation = (options?.[OPERATION] as Operation | undefined) ?? (truncate ? 'truncate' : 'destroy');
-      const ctx = contextFor(model, 'Delete', operation, 'model', transaction, options, soft);
-      const readOptions = {
-        transaction,
-        // A forced destroy (and a truncate) also removes soft-deleted rows, so they are read (and signalled) too.
-        paranoid: !soft ? false : (options?.paranoid as boolean | undefined),
-        logging: options?.logging,
-        benchmark: options?.benchmark,
-      };
-      const where = truncate ? undefined : options?.where as WhereOptions | undefined;
-      const order = options?.[ORDER] as readonly string[] | undefined;
-      const destroyRows = async (oldRows: Row[], keys: { where?: WhereOptions }) => {
-        const rows = { newRecords: [], oldRecords: buildRecords(model, oldRows), changedFields: [] };
-        if (hasBeforeReceivers(ctx)) await emitBefore(ctx, rows);
-        if (!soft) await destroyCascades(model, oldRows, { ...options, transaction });
-        const result = await original.call(this, { ...options, ...keys, transaction, [INTERNAL]: model });
-        if (hasAfterReceivers(ctx)) await emitAfter(ctx, rows);
-        return result;
-      };
-      const chunkSize = truncate || order ? undefined : chunkSizeFor(model, options);
-      if (chunkSize === undefined && !truncate && !soft && !order && !hasBeforeReceivers(ctx) && !hasCascades(model)) {
-        // After receivers only: DELETE … RETURNING hands back the deleted rows, locked in primary-key order first.
-        const returned = await original.call(this, {
-          ...options, where: inPrimaryKeyLockOrder(model, where), transaction, ...deleteReturningOld(model), [INTERNAL]: model,
-        }) as Row[];
-        const oldRows = splitOldNew(model, returned).old.sort((a, b) => comparePrimaryKeys(model, a, b));
-        if (oldRows.length > 0 && hasAfterReceivers(ctx)) {
-          await emitAfter(ctx, { newRecords: [], oldRecords: buildRecords(model, oldRows), changedFields: [] });
-        }
-        return oldRows.length;
-      }
-      if (chunkSize === undefined) {
-        const oldRows = inCallerOrder(model, await readLocked(this, where, readOptions), order);
-        if (oldRows.length === 0) return original.call(this, { ...options, transaction, [INTERNAL]: model });
-        // A truncate stays a TRUNCATE (the table is locked by then); a where-destroy targets the locked keys.
-        return destroyRows(oldRows, truncate ? {} : { where: whereKeys(model, oldRows) });
-      }
-      // Bounded memory: chunkSize rows at a time, each chunk its own dispatch.
-      let deleted = 0;
-      await forEachLockedChunk(this, where, chunkSize, readOptions, async (chunk) => {
-        deleted += Number(await destroyRows(chunk, { where: whereKeys(model, chunk) }));
-      });
-      return deleted;
-    });
+export const wrapModelDestroy = whereMethod('destroy', 0, (args, model) => {
+  const options = args[0] as AnyOptions | undefined;
+  const truncate = options?.truncate === true;
+  return {
+    family: 'Delete',
+    operation: (options?.[OPERATION] as Operation | undefined) ?? (truncate ? 'truncate' : 'destroy'),
+    via: 'model',
+    soft: isSoftDelete(model, options),
+    chunked: !truncate && options?.[ORDER] === undefined,
+    ...(options?.[ORDER] ? { order: options[ORDER] as readonly string[] } : {}),
   };
+});
+
+/** Whether this instance would be written by a destroy at all (a soft-deleted instance is left as it is). */
+function alreadySoftDeleted(model: ModelStatic<Model>, instance: Model, options: AnyOptions | undefined): boolean {
+  if (!isSoftDelete(model, options)) return false;
+  const deletedAt = internals(model)._timestampAttributes.deletedAt!;
+  const attribute = internals(model).rawAttributes[deletedAt]!;
+  const value = instance.getDataValue(deletedAt as never) as unknown;
+  const fallback = Object.prototype.hasOwnProperty.call(attribute, 'defaultValue') ? attribute.defaultValue : null;
+  return !(value == null && fallback == null) && JSON.stringify(value) !== JSON.stringify(fallback);
 }
 
-/** Rows in the order of `order` (row keys), when the caller gave a list; primary-key order otherwise. */
-function inCallerOrder(model: ModelStatic<Model>, rows: Row[], order: readonly string[] | undefined): Row[] {
-  if (!order) return rows;
-  const rank = new Map(order.map((key, i) => [key, i]));
-  return [...rows].sort((a, b) => (rank.get(keyOf(model, a)) ?? 0) - (rank.get(keyOf(model, b)) ?? 0));
+/** Whether Sequelize's own `instance.destroy` cascades (`onDelete: 'CASCADE', hooks: true` associations). */
+function cascadesOnInstance(model: ModelStatic<Model>): boolean {
+  return Object.values(internals(model).associations ?? {}).some((a) => {
+    const o = (a as { options?: { onDelete?: string; useHooks?: boolean } }).options;
+    return o?.onDelete?.toLowerCase() === 'cascade' && o.useHooks === true;
+  });
+}
+
+/**
+ * `instance.destroy()`: delete events for the instance's row. The old row is the instance's previous values
+ * (no query) for the before phase — or the row read locked, when the instance lacks attributes, when before
+ * receivers listen, or when Sequelize will cascade to children (the lock keeps new children from being added
+ * meanwhile); after receivers get the row the DELETE returned (a soft delete: the old row), and none fire when
+ * nothing was deleted.
+ */
+export function wrapInstanceDestroy(original: Original): Original {
+  return async function destroy(this: unknown, ...args: unknown[]) {
+    const instance = this as Model;
+    const model = modelOf(instance);
+    if (!model || reentered(args, 0, 'instance.destroy', model, instance)) return original.apply(this, args);
+    const options = args[0] as AnyOptions | undefined;
+    warnOutsideTransaction(model, 'destroy', options);
+    const listening = listeningFor(model, 'Delete', options);
+    const soft = isSoftDelete(model, options);
+    if (!listening || alreadySoftDeleted(model, instance, options)) {
+      // A paranoid destroy saves the instance internally: that save is not an update of the caller's.
+      if (soft && listeningFor(model, 'Update', options)) {
+        return original.call(this, { ...(ownArgs(args, 0, model, instance)[0] as object), [CALL]: silentCall(model) });
+      }
+      return original.apply(this, ownArgs(args, 0, model, instance));
+    }
+    return withTransaction(model, options, async (transaction) => {
+      const ctx = contextFor(model, 'Delete', 'destroy', 'instance', transaction, options, soft);
+      const call = new WriteCall(ctx, listening, 'instance', instance);
+      call.method = 'instance.destroy';
+      // Locked when Sequelize cascades to children: the lock keeps new children from being added meanwhile.
+      const exact = !soft && cascadesOnInstance(model);
+      const old = buildRecords(model, [await oldRowOf(instance, { transaction, logging: options?.logging }, exact)], true);
+      if (listening.before) await emitBefore(ctx, rowsOf(ctx, old, []));
+      const clean = ownArgs(args, 0, model, instance)[0] as AnyOptions | undefined;
+      const result = await runFor(call, () => original.call(this, { ...clean, transaction, [CALL]: call }));
+      const written = call.written.get(instance);
+      if (listening.after && written) {
+        await emitAfter(ctx, rowsOf(ctx, soft ? old : buildRecords(model, [written], true), []));
+      }
+      return result;
+    });
+  };
 }

@@ -1,91 +1,137 @@
 import type { Model, ModelStatic } from 'sequelize';
-import { changedBetween, editedAttributes, presentIn } from '../data/diff';
-import { canonicalModel, repairReturnedKeys, storedAttributes } from '../data/model-info';
-import { rowBefore } from '../data/records';
-import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
+import { CALL, WriteCall, callIn, contextFor, runFor, silentCall, withTransaction, type AnyOptions } from '../call';
+import { emitAfter, emitBefore, rowsOf } from '../dispatch';
 import type { Operation } from '../events';
-import { INTERNAL, OPERATION, contextFor, isInternal, signalsOn, tagged, withTransaction, type AnyOptions } from './context';
+import { instanceInternals, type Row } from '../internals';
+import { listeningFor } from '../listening';
+import { copyValues } from '../data/diff';
+import { storedAttributes } from '../data/model-info';
+import { buildRecords, currentValues } from '../data/records';
+import { joinRowSave } from './row-batch';
+import { oldRowOf } from './row-write';
+import { editsOf } from './where-write';
+import { modelOf, ownArgs, reentered, warnOutsideTransaction, type Original } from './method';
 
-type SaveFn = (this: Model, options?: AnyOptions) => Promise<Model>;
-type CreateFn = (this: ModelStatic<Model>, values: unknown, options?: AnyOptions) => Promise<Model>;
-type InstanceUpdateFn = (this: Model, values: unknown, options?: AnyOptions) => Promise<Model>;
+/** Carries the public operation name from `Model.create` / `instance.update` / `instance.restore` down to `save`. */
+export const OPERATION = Symbol.for('sequelize-bulk-signals/operation@1');
 
 /**
- * `instance.save()` — and through it `Model.create` and `instance.update()`: create events for a new row,
- * update events for an existing one (old values from the instance's previous values, no query unless the
- * instance lacks attributes — see `rowBefore`). Nothing
- * changed means no write and no signal.
+ * `instance.save()` — and through it `Model.create`, `instance.update()` and `instance.restore()`: create events
+ * for a new row, update events for an existing one. Old values are the instance's previous values (no query;
+ * a locked read only when the instance lacks attributes); before receivers get a copy of the row as it will be
+ * written and their edits are set on the instance so Sequelize writes them; after receivers get the row as the
+ * database returned it. Nothing changed means no write and no signal. Saves Sequelize makes inside one of the
+ * library's calls (a paranoid destroy, a restore, `individualHooks` rows) belong to that call.
  */
-export function wrapSave(original: SaveFn): SaveFn {
-  return async function save(this: Model, options?: AnyOptions) {
-    const model = canonicalModel(this.constructor as ModelStatic<Model>);
-    if (isInternal(options, this, model)) return original.call(this, options);
-    const isNew = this.isNewRecord;
+export function wrapSave(original: Original): Original {
+  return async function save(this: unknown, ...args: unknown[]) {
+    const instance = this as Model;
+    const model = modelOf(instance);
+    if (!model) return original.apply(this, args);
+    const options = args[0] as AnyOptions | undefined;
+    const owner = callIn(options, model, instance);
+    if (owner) {
+      // individualHooks rows of a Model.update or a bulkCreate: one before phase for all of them.
+      if (owner.shape !== 'instance' && owner.listening) return joinRowSave(owner, instance, original, args);
+      return original.apply(this, args);
+    }
+    warnOutsideTransaction(model, 'save', options);
+    const isNew = instance.isNewRecord;
     const family = isNew ? 'Create' : 'Update';
-    if (!signalsOn(model, family, options)) return original.call(this, tagged(options, this));
-    if (!isNew && !this.changed()) return original.call(this, tagged(options, this));
+    const listening = listeningFor(model, family, options);
+    if (!listening) return original.apply(this, ownArgs(args, 0, model, instance));
+    if (!isNew && !instance.changed()) {
+      // Nothing to write, no signal — Sequelize still validates the instance: that is not the app's validate().
+      return original.call(this, { ...(ownArgs(args, 0, model, instance)[0] as object), [CALL]: silentCall(model) });
+    }
 
     const operation = (options?.[OPERATION] as Operation | undefined) ?? 'save';
     return withTransaction(model, options, async (transaction) => {
       const ctx = contextFor(model, family, operation, 'instance', transaction, options);
-      const attributes = storedAttributes(model);
-      const old = isNew ? undefined : await rowBefore(model, this, { transaction, logging: options?.logging });
-      const oldRecords = old ? [old] : [];
-      const explicitFields = Array.isArray(options?.fields) ? (options.fields as string[]) : undefined;
-      let fields = explicitFields;
+      const call = new WriteCall(ctx, listening, 'instance', instance);
+      const query = { transaction, logging: options?.logging };
+      const old = isNew ? undefined : await oldRowOf(instance, query);
+      const oldRecords = old ? buildRecords(model, [old], true) : [];
+      let fields = Array.isArray(options?.fields) ? (options.fields as string[]) : undefined;
 
-      if (hasBeforeReceivers(ctx)) {
-        const before = { ...this.dataValues };
-        await emitBefore(ctx, {
-          newRecords: [this],
-          oldRecords,
-          changedFields: old ? changedBetween(oldRecords, [this], attributes) : presentIn([this], attributes),
-        });
-        // Sequelize writes receiver edits by itself unless the caller named the fields; then add them.
-        if (explicitFields) {
-          fields = [...new Set([...explicitFields, ...editedAttributes([this], [before], attributes)])];
-        }
-        if (!isNew && !this.changed()) return original.call(this, { ...options, transaction, [INTERNAL]: this });
+      if (listening.before) {
+        const edits = await beforeSave(call, instance, old, oldRecords);
+        // Sequelize writes what changed on the instance by itself unless the caller named the fields; then add them.
+        if (fields && edits.length > 0) fields = [...new Set([...fields, ...edits])];
+        if (!isNew && !instance.changed()) return runFor(call, () => original.call(this, { ...options, transaction, [CALL]: call }));
       }
 
-      const result = await original.call(this, {
-        ...options,
-        ...(fields ? { fields } : {}),
-        transaction,
-        [INTERNAL]: this,
-      });
-      if (isNew) repairReturnedKeys(model, this);
-      if (hasAfterReceivers(ctx)) {
-        await emitAfter(ctx, {
-          newRecords: [this],
-          oldRecords,
-          changedFields: old ? changedBetween(oldRecords, [this], attributes) : presentIn([this], attributes),
-        });
+      const result = await runFor(call, () => original.call(this, { ...options, ...(fields ? { fields } : {}), transaction, [CALL]: call }));
+      const written = call.written.get(instance);
+      if (listening.after && written) {
+        await emitAfter(ctx, rowsOf(ctx, oldRecords, buildRecords(model, [written], true)));
       }
       return result;
     });
   };
 }
 
-/** `Model.create`: tags the call so `save` reports `operation: 'create'`. */
-export function wrapCreate(original: CreateFn): CreateFn {
-  return function create(this: ModelStatic<Model>, values, options) {
-    return original.call(this, values, { ...options, [OPERATION]: 'create' });
+/**
+ * The before phase of one instance's save: receivers get a copy of the row as it will be written (the old row
+ * and the instance's values), and what they change on it is set on the instance. Returns the edited attributes.
+ */
+async function beforeSave(call: WriteCall, instance: Model, old: Row | undefined, oldRecords: Model[]): Promise<string[]> {
+  const model = call.model;
+  const attributes = storedAttributes(model);
+  const [proposed] = buildRecords(model, [{ ...old, ...currentValues(model, instance) }], true) as [Model];
+  const snapshot = copyValues(instanceInternals(proposed).dataValues, attributes);
+  await emitBefore(call.ctx, rowsOf(call.ctx, oldRecords, [proposed]));
+  const edits = editsOf(instanceInternals(proposed).dataValues, snapshot, attributes);
+  for (const [a, v] of Object.entries(edits)) instance.setDataValue(a as never, v as never);
+  return Object.keys(edits);
+}
+
+/** Tags a call so `save` reports the public operation (`create`, `update`, `restore`). */
+function naming(operation: Operation, optionsAt: number) {
+  return (original: Original): Original => function named(this: unknown, ...args: unknown[]) {
+    if (!modelOf(this)) return original.apply(this, args);
+    const next = [...args];
+    while (next.length <= optionsAt) next.push(undefined);
+    next[optionsAt] = { ...(next[optionsAt] as object | undefined), [OPERATION]: operation };
+    return original.apply(this, next);
   };
 }
 
-/** `instance.update(values)`: tags the call so `save` reports `operation: 'update'`. */
-export function wrapInstanceUpdate(original: InstanceUpdateFn): InstanceUpdateFn {
-  return function update(this: Model, values, options) {
-    return original.call(this, values, { ...options, [OPERATION]: 'update' });
+/** `Model.create`: `save` reports `operation: 'create'`. */
+export const wrapCreate = naming('create', 1);
+/** `instance.update(values)`: `save` reports `operation: 'update'`. */
+export const wrapInstanceUpdate = naming('update', 1);
+
+/** `instance.restore()`: Sequelize saves `deletedAt` back to its default; an update reported as `operation: 'restore'`. */
+export function wrapInstanceRestore(original: Original): Original {
+  return async function restore(this: unknown, ...args: unknown[]) {
+    const instance = this as Model;
+    const model = modelOf(instance);
+    if (!model || reentered(args, 0, 'instance.restore', model, instance)) return original.apply(this, args);
+    const options = args[0] as AnyOptions | undefined;
+    const listening = listeningFor(model, 'Update', options);
+    if (!listening) return original.apply(this, ownArgs(args, 0, model, instance));
+    return withTransaction(model, options, async (transaction) => {
+      const ctx = contextFor(model, 'Update', 'restore', 'instance', transaction, options);
+      const call = new WriteCall(ctx, listening, 'instance', instance);
+      call.method = 'instance.restore';
+      const oldRecords = buildRecords(model, [await oldRowOf(instance, { transaction, logging: options?.logging })], true);
+      if (listening.before) await emitBefore(ctx, rowsOf(ctx, oldRecords, buildRecords(model, [restoredValues(model, instance)], true)));
+      const result = await runFor(call, () => original.call(this, { ...options, transaction, [CALL]: call }));
+      const written = call.written.get(instance);
+      if (listening.after && written) await emitAfter(ctx, rowsOf(ctx, oldRecords, buildRecords(model, [written], true)));
+      return result;
+    });
   };
 }
 
-type InstanceRestoreFn = (this: Model, options?: AnyOptions) => Promise<unknown>;
-
-/** `instance.restore()`: Sequelize saves `deletedAt = null`; tagged so `save` reports `operation: 'restore'`. */
-export function wrapInstanceRestore(original: InstanceRestoreFn): InstanceRestoreFn {
-  return function restore(this: Model, options) {
-    return original.call(this, { ...options, [OPERATION]: 'restore' });
-  };
+/** The instance's values with `deletedAt` back to its default, as `restore` will write them. */
+function restoredValues(model: ModelStatic<Model>, instance: Model): Row {
+  const values = currentValues(model, instance);
+  const deletedAt = (model as unknown as { _timestampAttributes: { deletedAt?: string } })._timestampAttributes.deletedAt;
+  if (deletedAt) {
+    const attribute = model.getAttributes()[deletedAt] as { defaultValue?: unknown };
+    values[deletedAt] = Object.prototype.hasOwnProperty.call(attribute, 'defaultValue') ? attribute.defaultValue : null;
+  }
+  return values;
 }

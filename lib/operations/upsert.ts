@@ -1,116 +1,131 @@
-import type { Model, ModelStatic } from 'sequelize';
+import type { Model } from 'sequelize';
+import { CALL, WriteCall, contextFor, runFor, withTransaction, type AnyOptions } from '../call';
+import { emitAfter, emitBefore, rowsOf } from '../dispatch';
+import type { Family } from '../events';
 import { ConcurrentWriteError } from '../errors';
-import { changedBetween, copyValues, presentIn } from '../data/diff';
-import { canonicalModel, columnOf, internals, keyOf, repairReturnedKeys, storedAttributes } from '../data/model-info';
-import { buildRecords, readLocked, type Row } from '../data/records';
-import { attributesOf, uniqueColumnSets } from '../data/unique-keys';
+import { generatorOf, instanceInternals, serverMajor, type Row } from '../internals';
+import { listeningFor } from '../listening';
+import { copyValues } from '../data/diff';
+import { aliasOf, parseRow, readLocked, selectList } from '../data/locked-read';
+import { attributeOfColumn, columnOf, columnsToAttributes, identityOf, storedAttributes } from '../data/model-info';
+import { buildRecords } from '../data/records';
 import { updateRowsFromValues } from '../data/update-from-values';
-import { emitAfter, emitBefore, hasAfterReceivers, hasBeforeReceivers } from '../dispatch';
-import { INTERNAL, contextFor, isInternal, signalsOn, tagged, withTransaction, type AnyOptions } from './context';
-import { receiverEdits } from './where-update';
+import { StatementTap } from '../statement-tap';
+import { modelOf, ownArgs, reentered, warnOutsideTransaction, type Original } from './method';
+import { editsOf } from './where-write';
 
-type UpsertFn = (this: ModelStatic<Model>, values: Row, options?: AnyOptions) => Promise<[Model, boolean | null]>;
+/** `Model.upsert(values)`: runs Sequelize's upsert with a call tag; the seam below signals its statement. */
+export function wrapUpsert(original: Original): Original {
+  return async function upsert(this: unknown, ...args: unknown[]) {
+    const model = modelOf(this);
+    if (!model || reentered(args, 1, 'upsert', model)) return original.apply(this, args);
+    const options = args[1] as AnyOptions | undefined;
+    warnOutsideTransaction(model, 'upsert', options);
+    const listening = listeningFor(model, 'Create', options) ?? listeningFor(model, 'Update', options);
+    if (!listening) return original.apply(this, ownArgs(args, 1, model));
+    return withTransaction(model, options, (transaction) => {
+      const call = new WriteCall(contextFor(model, 'Create', 'upsert', 'model', transaction, options), listening, 'list');
+      call.method = 'upsert';
+      return runFor(call, () => original.call(this, args[0], { ...options, transaction, [CALL]: call }));
+    });
+  };
+}
 
-/**
- * The attributes of the ON CONFLICT target Sequelize's upsert will use (query-interface.js upsert):
- * `conflictFields`, else the first unique key or unique index containing an updated column, else the primary
- * key (also when the primary key itself is updated).
- */
-function conflictTarget(model: ModelStatic<Model>, updated: readonly string[], options: AnyOptions | undefined): string[] {
-  if (Array.isArray(options?.conflictFields) && options.conflictFields.length) return attributesOf(model, options.conflictFields as string[]);
-  const pks = internals(model).primaryKeyAttributes;
-  const updatedColumns = updated.map((a) => columnOf(model, a));
-  const { keys: uniques, indexes } = uniqueColumnSets(model);
-  let target: string[] = [];
-  for (const column of updatedColumns) {
-    const key = uniques.find((fields) => fields.includes(column)) ?? indexes.find((i) => i.columns.includes(column))?.columns;
-    if (key) {
-      target = key;
-      break;
-    }
-  }
-  if (target.length === 0 || pks.some((pk) => updatedColumns.includes(columnOf(model, pk)))) return [...pks];
-  return [...new Set(attributesOf(model, target))];
+export interface UpsertStatement {
+  readonly tableName: unknown;
+  /** Column-keyed, as Sequelize passes them (after validation, timestamps and `beforeUpsert`). */
+  readonly insertValues: Row;
+  readonly updateValues: Row;
+  readonly where: Row;
+  readonly options: Row;
 }
 
 /**
- * `Model.upsert`: the row is looked up (locked) by the conflict target first, so an inserted row fires create
- * events and an updated row fires update events with its real old values. The caller's `created` is a real
- * boolean (Sequelize reports `null` on PostgreSQL). If a concurrent writer inserts the same key between the
- * lookup and the write, the call fails with `ConcurrentWriteError` and nothing is written.
+ * The seam of `Model.upsert`'s statement: a create event when it inserts, an update event with the real old
+ * row when it updates. PostgreSQL 18 with after receivers only: one statement (`RETURNING old.*` is NULL for
+ * an insert). Otherwise, just before the statement is sent — when Sequelize has chosen its conflict target
+ * (`upsertKeys`) — the row is looked up, locked, by that target and `conflictWhere`; before receivers' edits
+ * are written by key in one more statement. A concurrent writer that inserts the same key between lookup and
+ * write fails the call with `ConcurrentWriteError`, nothing written. The caller's result is Sequelize's own.
  */
-export function wrapUpsert(original: UpsertFn): UpsertFn {
-  return async function upsert(this: ModelStatic<Model>, values, options) {
-    const model = canonicalModel(this);
-    if (isInternal(options, model) || (!signalsOn(model, 'Create', options) && !signalsOn(model, 'Update', options))) {
-      return original.call(this, values, tagged(options, model));
+export async function writeUpsert(call: WriteCall, statement: UpsertStatement, send: (tap: StatementTap) => Promise<unknown>): Promise<unknown> {
+  const model = call.model;
+  const qg = generatorOf(model.sequelize!);
+  const create = call.as('Create');
+  const update = call.as('Update');
+  const { options } = statement;
+  const callerReturns = Boolean(options.returning);
+  const attributes = storedAttributes(model);
+  const instance = options.instance as Model | undefined;
+
+  if (serverMajor(model.sequelize!) >= 18 && !create.listening?.before && !update.listening?.before) {
+    const tap = new StatementTap({ type: 'UPSERT', callerReturns, returning: `${selectList(model, qg, 'o', 'old.')}, ${selectList(model, qg, 'n', 'new.')}` });
+    const result = await send(tap);
+    const [row] = tap.rows ?? [];
+    if (row) {
+      const old = parseRow(model, row, 'o');
+      const side = old ? update : create;
+      if (side.listening?.after) {
+        await emitAfter(side.ctx, rowsOf(side.ctx, old ? buildRecords(model, [old], true) : [], buildRecords(model, [parseRow(model, row, 'n')!], true)));
+      }
     }
-    return withTransaction(model, options, async (transaction) => {
-      const attributes = storedAttributes(model);
-      // Built as Sequelize builds it (setters, defaults): its changed() is what the upsert would update.
-      const probe = this.build(values as never);
-      const changed = [...((probe as unknown as { _changed: Set<string> })._changed)];
-      const fields = Array.isArray(options?.fields) ? (options.fields as string[]) : changed;
-      const updated = changed.filter((a) => fields.includes(a));
-      const target = conflictTarget(model, updated, options);
-      const key = target.every((a) => probe.dataValues[a] != null)
-        ? Object.fromEntries(target.map((a) => [a, probe.dataValues[a]])) : undefined;
-      const logging = { logging: options?.logging };
-      const [existing] = key
-        ? await readLocked(model.unscoped() as ModelStatic<Model>, key, { transaction, paranoid: false, ...logging })
-        : [];
-      const family = existing ? 'Update' : 'Create';
-      const ctx = contextFor(model, family, 'upsert', 'model', transaction, options);
+    return result;
+  }
 
-      const oldRecords = existing ? buildRecords(model, [existing]) : [];
-      let proposed: Model;
-      if (existing) {
-        [proposed] = buildRecords(model, [existing]) as [Model];
-        for (const a of updated) proposed.setDataValue(a as never, probe.dataValues[a] as never);
-        const updatedAt = internals(model)._timestampAttributes.updatedAt;
-        if (updatedAt) proposed.setDataValue(updatedAt as never, new Date() as never);
-      } else {
-        proposed = probe;
-      }
-      let snapshot: Row | undefined;
-      if (hasBeforeReceivers(ctx)) {
-        snapshot = copyValues(proposed.dataValues, attributes);
-        await emitBefore(ctx, {
-          newRecords: [proposed],
-          oldRecords,
-          changedFields: existing ? changedBetween(oldRecords, [proposed], attributes) : presentIn([proposed], attributes),
-        });
-      }
-
-      const returning = [...attributes.map((a) => columnOf(model, a)), 'xmax'];
-      const result = await original.call(this, values, { ...options, transaction, returning, [INTERNAL]: model });
-      const [record] = result;
-      const inserted = String(record.dataValues.xmax) === '0';
-      delete record.dataValues.xmax;
-      repairReturnedKeys(model, record);
-      if (inserted === Boolean(existing)) {
-        throw new ConcurrentWriteError(
-          `${model.name}.upsert: the row with ${JSON.stringify(key ?? {})} was ${inserted ? 'deleted' : 'inserted'} by a concurrent `
-            + `writer between the locked lookup and the write, so it is not the ${existing ? 'update' : 'insert'} that was signalled; `
-            + 'nothing was written. Retry the call.',
-          { modelName: model.name, event: `before${family}` },
-        );
-      }
-      // Receiver edits the upsert itself did not carry: one more statement, by primary key.
-      const edits = snapshot ? receiverEdits(model, [proposed], [snapshot], attributes) : [];
-      if (edits.length > 0) {
-        const pk = Object.fromEntries(internals(model).primaryKeyAttributes.map((a) => [a, record.dataValues[a]]));
-        const [row] = await updateRowsFromValues(model, [{ key: pk, set: edits[0]!.set }], { transaction, ...logging });
-        if (row && keyOf(model, row) === keyOf(model, pk)) Object.assign(record.dataValues, row);
-      }
-      if (hasAfterReceivers(ctx)) {
-        await emitAfter(ctx, {
-          newRecords: [record],
-          oldRecords,
-          changedFields: existing ? changedBetween(oldRecords, [record], attributes) : presentIn([record], attributes),
-        });
-      }
-      return [record, inserted];
-    });
+  let existing: Row | undefined;
+  let family = 'Create' as Family;
+  let lookedUp: Row | undefined;
+  let edits: Row = {};
+  const prepare = async (queryOptions: Row) => {
+    const keys = ((queryOptions.upsertKeys as string[] | undefined) ?? []).map((c) => attributeOfColumn(model, c) ?? c);
+    const values = columnsToAttributes(model, statement.insertValues);
+    lookedUp = keys.every((a) => values[a] != null) ? Object.fromEntries(keys.map((a) => [a, values[a]])) : undefined;
+    if (lookedUp) {
+      const match = keys.map((a) => `${qg.quoteIdentifier(columnOf(model, a))} = ${qg.escape(values[a], model.getAttributes()[a])}`).join(' AND ');
+      const conflictWhere = queryOptions.conflictWhere ? qg.whereQuery(queryOptions.conflictWhere, queryOptions).replace(/^\s*WHERE\s+/i, '') : '';
+      const { rows } = await readLocked(
+        { model, tableName: statement.tableName, conditions: conflictWhere ? `${match} AND (${conflictWhere})` : match },
+        { transaction: call.ctx.transaction, logging: options.logging, benchmark: options.benchmark },
+      );
+      existing = rows[0];
+    }
+    family = existing ? 'Update' : 'Create';
+    const side = existing ? update : create;
+    if (!side.listening?.before) return;
+    const proposedRow = existing ? { ...existing, ...columnsToAttributes(model, statement.updateValues) } : values;
+    const [proposed] = buildRecords(model, [proposedRow]) as [Model];
+    const snapshot = copyValues(instanceInternals(proposed).dataValues, attributes);
+    await emitBefore(side.ctx, rowsOf(side.ctx, existing ? buildRecords(model, [existing]) : [], [proposed]));
+    edits = editsOf(instanceInternals(proposed).dataValues, snapshot, attributes);
   };
+  const tap = new StatementTap({
+    type: 'UPSERT', callerReturns, prepare,
+    returning: `${selectList(model, qg, 'n')}, xmax AS ${qg.quoteIdentifier(aliasOf('x', 0))}`,
+  });
+  const result = await send(tap);
+  const [row] = tap.rows ?? [];
+  if (!row) return result; // DO NOTHING: nothing to update, nothing inserted
+  const inserted = String(row[aliasOf('x', 0)]) === '0';
+  if (inserted !== (family === 'Create')) {
+    throw new ConcurrentWriteError(
+      `${model.name}.upsert: the row with ${JSON.stringify(lookedUp ?? {})} was ${inserted ? 'deleted' : 'inserted'} by a concurrent `
+        + `writer between the locked lookup and the write, so it is not the ${family === 'Update' ? 'update' : 'insert'} that was signalled; `
+        + 'nothing was written. Retry the call.',
+      { modelName: model.name, event: `before${family}` },
+    );
+  }
+  let written = parseRow(model, row, 'n')!;
+  if (Object.keys(edits).length > 0) {
+    const key = Object.fromEntries(identityOf(model).map((a) => [a, written[a]]));
+    const [edited] = await updateRowsFromValues(model, [{ key, set: edits }], { transaction: call.ctx.transaction, logging: options.logging, tableName: statement.tableName });
+    if (edited) {
+      written = edited;
+      if (instance) for (const a of Object.keys(edits)) if (a in instanceInternals(instance).dataValues) instanceInternals(instance).dataValues[a] = edited[a];
+    }
+  }
+  const side = family === 'Update' ? update : create;
+  if (side.listening?.after) {
+    await emitAfter(side.ctx, rowsOf(side.ctx, existing ? buildRecords(model, [existing], true) : [], buildRecords(model, [written], true)));
+  }
+  return result;
 }

@@ -1,43 +1,39 @@
-import type { Model, ModelStatic } from 'sequelize';
-import { changedBetween, presentIn } from '../data/diff';
-import { canonicalModel, storedAttributes } from '../data/model-info';
-import { rowBefore } from '../data/records';
-import { emit } from '../dispatch';
-import { eventName } from '../events';
+import type { Model } from 'sequelize';
+import { callIn, contextFor, withTransaction, type AnyOptions } from '../call';
+import { emit, rowsOf } from '../dispatch';
+import { eventName, type Operation } from '../events';
 import { listensFor } from '../registry';
 import { currentScope } from '../scope';
-import { OPERATION, contextFor, isInternal, withTransaction, type AnyOptions } from './context';
-import type { Operation } from '../events';
-
-type ValidateFn = (this: Model, options?: AnyOptions) => Promise<unknown>;
+import { buildRecords, currentValues } from '../data/records';
+import { oldRowOf } from './row-write';
+import { OPERATION } from './save';
+import { modelOf, type Original } from './method';
 
 /**
  * `instance.validate()` called by the application: validateCreate (new instance) or validateUpdate receivers
  * run for that instance, then Sequelize's own validators. Sequelize's internal validate calls (inside save,
- * bulkCreate, update, upsert) carry the library's tag and are left alone — those paths run the validate
- * events themselves, once.
+ * bulkCreate, update, upsert) belong to the library's call for that write, which runs the validate events
+ * itself, once.
  */
-export function wrapValidate(original: ValidateFn): ValidateFn {
-  return async function validate(this: Model, options) {
-    const model = canonicalModel(this.constructor as ModelStatic<Model>);
-    const family = this.isNewRecord ? 'Create' : 'Update';
+export function wrapValidate(original: Original): Original {
+  return async function validate(this: unknown, ...args: unknown[]) {
+    const instance = this as Model;
+    const model = modelOf(instance);
+    if (!model) return original.apply(this, args);
+    const options = args[0] as AnyOptions | undefined;
+    const family = instance.isNewRecord ? 'Create' : 'Update';
     const event = eventName('validate', family);
-    if (isInternal(options, this, model) || options?.bypassSignals === true || options?.bypassValidation === true
+    if (callIn(options, model, instance) || options?.bypassSignals === true || options?.bypassValidation === true
       || currentScope().bypass || !listensFor(model, [event])) {
-      return original.call(this, options);
+      return original.apply(this, args);
     }
     await withTransaction(model, options, async (transaction) => {
       const operation = (options?.[OPERATION] as Operation | undefined) ?? 'validate';
       const ctx = contextFor(model, family, operation, 'instance', transaction, options);
-      const attributes = storedAttributes(model);
-      const old = this.isNewRecord ? undefined : await rowBefore(model, this, { transaction, logging: options?.logging });
-      const oldRecords = old ? [old] : [];
-      await emit(ctx, event, {
-        newRecords: [this],
-        oldRecords,
-        changedFields: old ? changedBetween(oldRecords, [this], attributes) : presentIn([this], attributes),
-      });
+      const old = instance.isNewRecord ? [] : buildRecords(model, [await oldRowOf(instance, { transaction, logging: options?.logging })], true);
+      const proposed = buildRecords(model, [currentValues(model, instance)], true);
+      await emit(ctx, event, rowsOf(ctx, old, proposed));
     });
-    return original.call(this, options);
+    return original.apply(this, args);
   };
 }

@@ -1,0 +1,106 @@
+import { QueryTypes, type Model, type ModelStatic, type Transaction } from 'sequelize';
+import type { QueryGenerator, Row } from '../internals';
+import { CTID, columnOf, hasPrimaryKey, storedAttributes } from './model-info';
+import { generatorFor, identityAfterSql, identitySql } from './sql';
+
+/** Which version of a row a column list reads: old, new, predicted (an expression evaluated on the locked row), or extra (xmax). */
+export type Side = 'o' | 'n' | 'p' | 'x';
+
+/**
+ * Positional aliases for every column the library reads itself (`"__bso_3"`), so rows map back to attributes
+ * by position: no column-to-attribute guessing (Sequelize misplaces a `field:` holding a double quote).
+ */
+export function aliasOf(side: Side, i: number | 'ctid'): string {
+  return `__bs${side}_${i}`;
+}
+
+/** `<prefix>"col" AS "__bso_0", …` for every stored attribute (and the `ctid` of a model without a primary key). */
+export function selectList(model: ModelStatic<Model>, qg: QueryGenerator, side: Side, prefix = ''): string {
+  const columns = storedAttributes(model).map((a, i) => `${prefix}${qg.quoteIdentifier(columnOf(model, a))} AS ${qg.quoteIdentifier(aliasOf(side, i))}`);
+  if (!hasPrimaryKey(model)) columns.push(`${prefix}ctid AS ${qg.quoteIdentifier(aliasOf(side, 'ctid'))}`);
+  return columns.join(', ');
+}
+
+/** A row read with `selectList`, keyed by attribute name; `undefined` when that side is all NULL (no such row). */
+export function parseRow(model: ModelStatic<Model>, row: Row, side: Side): Row | undefined {
+  const out: Row = {};
+  let present = false;
+  storedAttributes(model).forEach((a, i) => {
+    const value = row[aliasOf(side, i)];
+    if (value !== null && value !== undefined) present = true;
+    out[a] = value;
+  });
+  if (!hasPrimaryKey(model)) {
+    out[CTID] = row[aliasOf(side, 'ctid')];
+    present ||= out[CTID] != null;
+  }
+  return present ? out : undefined;
+}
+
+/** Removes the library's own columns from a row Sequelize will see. */
+export function isOwnColumn(name: string): boolean {
+  return name.startsWith('__bs');
+}
+
+/** What a locked read reads: the statement's table and its WHERE, rendered exactly as the write renders it. */
+export interface LockTarget {
+  readonly model: ModelStatic<Model>;
+  /** The table as Sequelize passes it to the query interface (schema included). */
+  readonly tableName: unknown;
+  /** The write's WHERE condition as SQL (no `WHERE` keyword); empty for every row. */
+  readonly conditions: string;
+}
+
+export interface LockOptions {
+  readonly limit?: number | undefined;
+  /** Keyset pagination: only rows after this one, in identity order. */
+  readonly after?: Row | undefined;
+  /** SQL evaluated on each locked row, returned as predicted values of these attributes. */
+  readonly predictions?: Readonly<Record<string, string>> | undefined;
+}
+
+/** `SELECT <columns> FROM <table> WHERE … ORDER BY <identity> [LIMIT n] FOR UPDATE` — the library's one locked read. */
+export function lockedSelectSql(target: LockTarget, side: Side, options: LockOptions = {}, columns?: string): string {
+  const { model } = target;
+  const qg = generatorFor(model);
+  const conditions = [target.conditions, options.after ? identityAfterSql(model, options.after, qg) : '']
+    .filter((c) => c !== '').map((c) => `(${c})`).join(' AND ');
+  let list = columns ?? selectList(model, qg, side);
+  const attributes = storedAttributes(model);
+  for (const [attribute, sql] of Object.entries(options.predictions ?? {})) {
+    list += `, ${sql} AS ${qg.quoteIdentifier(aliasOf('p', attributes.indexOf(attribute)))}`;
+  }
+  return `SELECT ${list} FROM ${qg.quoteTable(target.tableName)}${conditions ? ` WHERE ${conditions}` : ''}`
+    + ` ORDER BY ${identitySql(model, qg).join(', ')}${options.limit != null ? ` LIMIT ${Number(options.limit)}` : ''} FOR UPDATE`;
+}
+
+/** The rows of a locked read, keyed by attribute, with the predicted values beside them. */
+export interface LockedRows {
+  readonly rows: Row[];
+  readonly predicted: Row[];
+}
+
+/**
+ * Reads the rows `target` matches, locked `FOR UPDATE` in identity order (so concurrent writers queue, and lock
+ * in the same order), in the caller's transaction.
+ */
+export async function readLocked(
+  target: LockTarget,
+  query: { transaction: Transaction; logging?: unknown; benchmark?: unknown },
+  options: LockOptions = {},
+): Promise<LockedRows> {
+  const { model } = target;
+  const raw = await model.sequelize!.query(lockedSelectSql(target, 'o', options), {
+    type: QueryTypes.SELECT,
+    raw: true,
+    transaction: query.transaction,
+    ...(query.logging === undefined ? {} : { logging: query.logging as never }),
+    ...(query.benchmark === undefined ? {} : { benchmark: query.benchmark as boolean }),
+  }) as Row[];
+  const rows = raw.map((r) => parseRow(model, r, 'o')!);
+  const attributes = storedAttributes(model);
+  const predicted = options.predictions
+    ? raw.map((r) => Object.fromEntries(Object.keys(options.predictions!).map((a) => [a, r[aliasOf('p', attributes.indexOf(a))]])))
+    : [];
+  return { rows, predicted };
+}

@@ -1,0 +1,123 @@
+import { Utils, type Model, type ModelStatic, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
+
+/**
+ * Every private Sequelize field or method this library relies on, in one place. `spec/internals.spec.ts`
+ * asserts these shapes on the installed Sequelize, so an upgrade that moves one fails in one named test
+ * instead of somewhere deep in a write path.
+ */
+
+export type Row = Record<string, unknown>;
+
+export interface AttributeInternals {
+  field?: string;
+  type?: unknown;
+  primaryKey?: boolean;
+  autoIncrement?: boolean;
+  defaultValue?: unknown;
+}
+
+/** The parts of a model class the library reads. */
+export interface ModelInternals {
+  readonly name: string;
+  readonly sequelize?: Sequelize;
+  readonly rawAttributes: Record<string, AttributeInternals>;
+  readonly primaryKeyAttributes: string[];
+  readonly _virtualAttributes: Set<string>;
+  readonly _timestampAttributes: { createdAt?: string; updatedAt?: string; deletedAt?: string };
+  readonly _readOnlyAttributes?: Set<string>;
+  readonly uniqueKeys: Record<string, { fields: string[] }>;
+  readonly _indexes: { unique?: boolean; where?: unknown; fields: (string | { name?: string; attribute?: string })[] }[];
+  readonly associations?: Record<string, unknown>;
+  readonly options: { hasTrigger?: boolean; schema?: string };
+}
+
+export function internals(model: ModelStatic<Model>): ModelInternals {
+  return model as unknown as ModelInternals;
+}
+
+/** The parts of an instance the library reads and writes. */
+export interface InstanceInternals {
+  dataValues: Row;
+  _previousDataValues: Row;
+  _changed: Set<string>;
+  isNewRecord: boolean;
+}
+
+export function instanceInternals(instance: Model): InstanceInternals {
+  return instance as unknown as InstanceInternals;
+}
+
+/** The parts of Sequelize's query generator the library's own SQL uses. */
+export interface QueryGenerator {
+  quoteIdentifier(id: string): string;
+  quoteTable(table: unknown): string;
+  escape(value: unknown, field?: unknown, options?: unknown): string;
+  whereQuery(where: unknown, options?: unknown): string;
+  getWhereConditions(where: unknown, tableName: unknown, model: unknown, options: unknown): string;
+  pgEnumName?(table: unknown, column: string, options?: unknown): string;
+  _dialect: { supports: Record<string, unknown> };
+}
+
+export function generatorOf(sequelize: Sequelize): QueryGenerator {
+  return (sequelize.getQueryInterface() as unknown as { queryGenerator: QueryGenerator }).queryGenerator;
+}
+
+/** The query-interface methods the library wraps (each write path ends in one of them). */
+export const QUERY_INTERFACE_WRITES = [
+  'insert', 'bulkInsert', 'upsert', 'update', 'bulkUpdate', 'delete', 'bulkDelete', 'increment', 'decrement',
+] as const;
+export type QueryInterfaceWrite = (typeof QUERY_INTERFACE_WRITES)[number];
+
+/** The object Sequelize builds per statement (`new dialect.Query(connection, sequelize, options)`). */
+export interface DialectQuery {
+  connection: unknown;
+  options: Row;
+  run(sql: string, parameters?: unknown): Promise<unknown>;
+}
+export type DialectQueryClass = new (connection: unknown, sequelize: Sequelize, options: Row) => DialectQuery;
+
+export interface DialectInternals {
+  Query: DialectQueryClass;
+}
+
+export function dialectOf(sequelize: Sequelize): DialectInternals {
+  return (sequelize as unknown as { dialect: DialectInternals }).dialect;
+}
+
+/** The transaction Sequelize's CLS (`Sequelize.useCLS`) holds for the current async context, if any. */
+export function clsTransaction(sequelize: Sequelize): Transaction | undefined {
+  const cls = (sequelize.constructor as unknown as { _cls?: { get(key: string): unknown } })._cls;
+  return (cls?.get('transaction') as Transaction | undefined) ?? undefined;
+}
+
+/** The server's major version (Sequelize records it on its first connection). */
+export function serverMajor(sequelize: Sequelize): number {
+  const version = String((sequelize as unknown as { options: { databaseVersion?: unknown } }).options.databaseVersion ?? '0');
+  return Number(version.split('.')[0]) || 0;
+}
+
+/** The `Model` base class of the Sequelize copy this instance comes from (two copies may be loaded). */
+export function modelBaseOf(sequelize: Sequelize): ModelStatic<Model> {
+  return (sequelize.constructor as unknown as { Model: ModelStatic<Model> }).Model;
+}
+
+/** Sequelize's own deep clone for options (keeps model classes, instances and `fn`/`literal` by reference). */
+export function cloneOptions<T>(value: T): T {
+  return (Utils as unknown as { cloneDeep<U>(v: U): U }).cloneDeep(value);
+}
+
+/** `where` with attribute names mapped to columns, as Sequelize maps it before generating a statement. */
+export function mapWhereFields(model: ModelStatic<Model>, where: WhereOptions | undefined): WhereOptions | undefined {
+  const utils = Utils as unknown as { mapOptionFieldNames(o: object, m: unknown): { where?: WhereOptions } };
+  return utils.mapOptionFieldNames({ where: cloneOptions(where) }, model).where;
+}
+
+/** Whether a value is one of Sequelize's SQL expressions (`literal`, `fn`, `col`, `cast`, `where`…). */
+export function isExpression(value: unknown): boolean {
+  return value instanceof Utils.SequelizeMethod;
+}
+
+/** A transaction's parent (savepoints) — Sequelize keeps it on the object. */
+export function parentOf(transaction: Transaction): Transaction | undefined {
+  return (transaction as unknown as { parent?: Transaction | null }).parent ?? undefined;
+}

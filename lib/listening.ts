@@ -1,0 +1,28 @@
+import type { Model, ModelStatic } from 'sequelize';
+import { eventName, type EventName, type Family } from './events';
+import { listensFor } from './registry';
+import { currentScope } from './scope';
+
+/** Who listens to one call, decided once, before anything is read. */
+export interface Listening {
+  /** validate (unless bypassed) or before receivers: the rows are needed before the write. */
+  readonly before: boolean;
+  readonly after: boolean;
+}
+
+/** The events of a family that run before the write (validate unless bypassed, then before). */
+export function beforeEvents(family: Family, bypassValidation: boolean): EventName[] {
+  return bypassValidation ? [eventName('before', family)] : [eventName('validate', family), eventName('before', family)];
+}
+
+/**
+ * The one place that decides whether a call signals: not bypassed (per call or per async scope) and somebody
+ * listens. `undefined` means the call runs exactly as Sequelize alone runs it.
+ */
+export function listeningFor(model: ModelStatic<Model>, family: Family, options: Readonly<Record<string, unknown>> | undefined): Listening | undefined {
+  if (options?.bypassSignals === true || currentScope().bypass) return undefined;
+  const before = listensFor(model, beforeEvents(family, options?.bypassValidation === true));
+  const after = listensFor(model, [eventName('after', family)]);
+  return before || after ? { before, after } : undefined;
+}
+

@@ -1,0 +1,82 @@
+import type { Model, ModelStatic, Transaction } from 'sequelize';
+import type { WriteCall } from '../call';
+import { instanceInternals, mapWhereFields, type Row } from '../internals';
+import { parseRow, readLocked, selectList } from '../data/locked-read';
+import { canonicalModel } from '../data/model-info';
+import { currentValues, missingAttributes, previousValues } from '../data/records';
+import { generatorFor } from '../data/sql';
+import { StatementTap } from '../statement-tap';
+
+type RowStatement = 'INSERT' | 'UPDATE' | 'DELETE';
+
+/**
+ * The query-interface seam of one instance's statement (`insert`, `update`, `delete`) in a signalled call: the
+ * tap returns the row as the database wrote it (the new version; for a delete, the row deleted), kept on the
+ * call for its after payload — Sequelize and the caller see exactly what they would without the library.
+ */
+export async function writeRow(
+  call: WriteCall,
+  instance: Model,
+  type: RowStatement,
+  tableName: unknown,
+  options: Row,
+  send: (tap: StatementTap | undefined) => Promise<unknown>,
+): Promise<unknown> {
+  const model = call.model;
+  if (type === 'INSERT' && options.exception) {
+    // findOrCreate's insert runs inside a function and returns every column, which Sequelize copies into the instance.
+    const result = await send(undefined);
+    call.written.set(instance, currentValues(model, instance));
+    return result;
+  }
+  const side = type === 'DELETE' ? 'o' : 'n';
+  const tap = new StatementTap({
+    type,
+    callerReturns: type !== 'DELETE' && Boolean(options.returning),
+    returning: selectList(model, generatorFor(model), side),
+  });
+  void tableName;
+  const result = await send(tap);
+  const row = tap.rows?.[0];
+  if (row) call.written.set(instance, parseRow(model, row, side)!);
+  return result;
+}
+
+/** The table an instance's statements go to (its constructor may be a `Model.schema()` subclass). */
+export function tableOf(instance: Model): unknown {
+  return (instance.constructor as ModelStatic<Model>).getTableName();
+}
+
+/** Reads one instance's row, locked `FOR UPDATE` (or `undefined` when it no longer exists). */
+export async function lockRow(
+  instance: Model,
+  query: { transaction: Transaction; logging?: unknown },
+): Promise<Row | undefined> {
+  const scoped = instance.constructor as ModelStatic<Model>;
+  const model = canonicalModel(scoped);
+  const qg = generatorFor(model);
+  const where = mapWhereFields(model, instance.where() as never);
+  const conditions = qg.whereQuery(where, { model }).replace(/^\s*WHERE\s+/i, '');
+  const { rows } = await readLocked({ model, tableName: scoped.getTableName(), conditions }, query);
+  return rows[0];
+}
+
+/**
+ * The row as it was before the instance's pending write: its previous values, copied (no query) — unless it
+ * lacks attributes (built from a key, loaded with `attributes: [...]`, or `exact` is asked for): then the row
+ * is read from the database, locked. The instance itself is never changed.
+ */
+export async function oldRowOf(
+  instance: Model,
+  query: { transaction: Transaction; logging?: unknown },
+  exact = false,
+): Promise<Row> {
+  const model = canonicalModel(instance.constructor as ModelStatic<Model>);
+  const previous = previousValues(model, instance);
+  if (!exact && missingAttributes(model, instance).length === 0) return previous;
+  const row = await lockRow(instance, query);
+  if (!row) return previous;
+  if (exact) return row;
+  const loaded = instanceInternals(instance)._previousDataValues;
+  return { ...row, ...Object.fromEntries(Object.entries(previous).filter(([a]) => loaded[a] !== undefined)) };
+}

@@ -1,0 +1,157 @@
+import type { Model, ModelStatic, Sequelize, WhereOptions } from 'sequelize';
+import { CALL, callIn, type WriteCall } from './call';
+import {
+  QUERY_INTERFACE_WRITES, generatorOf, isExpression, type QueryGenerator, type QueryInterfaceWrite, type Row,
+} from './internals';
+import { canonicalModel, columnOf, columnsToAttributes, storedAttributes } from './data/model-info';
+import { sqlType } from './data/sql';
+import { TAP, type StatementTap } from './statement-tap';
+import { splitValues, writeWhere, type WhereStatement } from './operations/where-write';
+import { writeRow } from './operations/row-write';
+import { writeUpsert } from './operations/upsert';
+import { includedInsertCall, writeBulkInsert } from './operations/bulk-insert';
+
+type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
+type Options = Row & { model?: ModelStatic<Model>; logging?: unknown; benchmark?: unknown };
+
+const SEAMED = Symbol.for('sequelize-bulk-signals/seamed@1');
+
+/** `options` with `tap` added: only the one statement the tap is for is changed by it. */
+function tapped(options: Options, tap: StatementTap | undefined): Options {
+  return tap ? { ...options, [TAP]: tap } : options;
+}
+
+/** A WHERE as SQL without the keyword ('' for none). */
+function conditionsOf(whereSql: string): string {
+  return whereSql.replace(/^\s*WHERE\s+/i, '').trim();
+}
+
+/** The call a statement belongs to, when it is a signalled where-based call of that statement's model. */
+function whereCall(options: Options | undefined, model: ModelStatic<Model> | undefined): WriteCall | undefined {
+  if (!model) return undefined;
+  const call = callIn(options, model);
+  return call?.listening && call.shape === 'where' ? call : undefined;
+}
+
+function logging(options: Options): { logging?: unknown; benchmark?: unknown } {
+  return { logging: options.logging, benchmark: options.benchmark };
+}
+
+/** Increment's arithmetic, evaluated on the locked rows, so before receivers see the values it will write. */
+function predictions(model: ModelStatic<Model>, tableName: unknown, amounts: Row, sign: '+' | '-', qg: QueryGenerator): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [column, amount] of Object.entries(columnsToAttributes(model, amounts))) {
+    if (!storedAttributes(model).includes(column)) continue;
+    out[column] = `CAST(${qg.quoteIdentifier(columnOf(model, column))} ${sign} ${qg.escape(amount)} AS ${sqlType(model, column, tableName, qg)})`;
+  }
+  return out;
+}
+
+/**
+ * The library's seam inside Sequelize: every write path ends in one of the query interface's write methods,
+ * called with the statement Sequelize decided to send — after its option checks, scopes, the paranoid clause,
+ * `individualHooks` and every user hook. The wrappers here (own properties of this instance's query
+ * interface) hand statements that belong to a signalled call to the operation that signals them; every other
+ * statement goes to Sequelize's method untouched.
+ */
+function seams(qi: Record<string, Method>, sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method) => Method> {
+  const qg = generatorOf(sequelize);
+  const where = (build: (args: unknown[], base: Method, self: unknown) => WhereStatement, optionsAt: number, modelAt?: number) => (base: Method): Method =>
+    async function whereSeam(this: unknown, ...args: unknown[]) {
+      const options = args[optionsAt] as Options | undefined;
+      const call = whereCall(options, modelAt === undefined ? options?.model : args[modelAt] as ModelStatic<Model>);
+      if (!call) return base.apply(this, args);
+      return writeWhere(call, build(args, base, this));
+    };
+  const supportsLimitOnUpdate = Boolean(qg._dialect.supports['LIMIT ON UPDATE']);
+  const arithmetic = (sign: '+' | '-') => where((args, base, self) => {
+    const [model, tableName, whereArg, amounts, extra, options] = args as [ModelStatic<Model>, unknown, WhereOptions, Row, Row, Options];
+    const m = canonicalModel(model);
+    const { values } = splitValues(m, extra ?? {}, isExpression);
+    return {
+      type: 'UPDATE', tableName, where: whereArg, conditions: conditionsOf(qg.whereQuery(whereArg)),
+      callerReturns: options.returning === undefined || Boolean(options.returning),
+      values, expressions: Object.keys(columnsToAttributes(m, amounts)), predictions: predictions(m, tableName, amounts, sign, qg),
+      logging: logging(options),
+      send: (narrowed, tap) => base.call(self, model, tableName, narrowed, amounts, extra, tapped(options, tap)),
+    };
+  }, 5, 0);
+  return {
+    bulkUpdate: where((args, base, self) => {
+      const [tableName, values, whereArg, options, attributes] = args as [unknown, Row, WhereOptions, Options, unknown];
+      const model = canonicalModel(options.model!);
+      const written = options.omitNull ?? (sequelize as unknown as { options: { omitNull?: boolean } }).options.omitNull
+        ? Object.fromEntries(Object.entries(values).filter(([, v]) => v != null)) : values;
+      return {
+        type: 'BULKUPDATE', tableName, where: whereArg,
+        conditions: conditionsOf(qg.whereQuery(whereArg, { ...options, bindParam: undefined })),
+        limit: supportsLimitOnUpdate ? (options.limit as number | undefined) ?? undefined : undefined,
+        callerReturns: Boolean(options.returning),
+        ...splitValues(model, written, isExpression),
+        logging: logging(options),
+        send: (narrowed, tap) => base.call(self, tableName, values, narrowed, tapped(options, tap), attributes),
+      };
+    }, 3),
+    bulkDelete: where((args, base, self) => {
+      const [tableName, whereArg, options, model] = args as [unknown, WhereOptions, Options, ModelStatic<Model>];
+      return {
+        type: 'BULKDELETE', tableName, where: whereArg,
+        conditions: options.truncate === true ? '' : qg.getWhereConditions(whereArg, null, model, options) ?? '',
+        limit: (options.limit as number | null | undefined) ?? undefined,
+        callerReturns: false, truncate: options.truncate === true, values: {}, expressions: [],
+        logging: logging(options),
+        send: (narrowed, tap) => base.call(self, tableName, narrowed, tapped(options, tap), model),
+      };
+    }, 2),
+    increment: arithmetic('+'),
+    decrement: arithmetic('-'),
+    insert: (base) => async function insertSeam(this: unknown, ...args: unknown[]) {
+      const [instance, tableName, , options] = args as [Model, unknown, Row, Options];
+      const call = instance ? callIn(options, instance.constructor as ModelStatic<Model>, instance) : undefined;
+      if (!call?.listening) return base.apply(this, args);
+      return writeRow(call, instance, 'INSERT', tableName, options, (tap) => base.apply(this, [args[0], args[1], args[2], tapped(options, tap)] as unknown[]));
+    },
+    update: (base) => async function updateSeam(this: unknown, ...args: unknown[]) {
+      const [instance, tableName, , , options] = args as [Model, unknown, Row, Row, Options];
+      const call = instance ? callIn(options, instance.constructor as ModelStatic<Model>, instance) : undefined;
+      if (!call?.listening) return base.apply(this, args);
+      return writeRow(call, instance, 'UPDATE', tableName, options, (tap) => base.apply(this, [args[0], args[1], args[2], args[3], tapped(options, tap)] as unknown[]));
+    },
+    delete: (base) => async function deleteSeam(this: unknown, ...args: unknown[]) {
+      const [instance, tableName, , options] = args as [Model, unknown, Row, Options];
+      const call = instance ? callIn(options, instance.constructor as ModelStatic<Model>, instance) : undefined;
+      if (!call?.listening) return base.apply(this, args);
+      return writeRow(call, instance, 'DELETE', tableName, options, (tap) => base.apply(this, [args[0], args[1], args[2], tapped(options, tap)] as unknown[]));
+    },
+    upsert: (base) => async function upsertSeam(this: unknown, ...args: unknown[]) {
+      const [tableName, insertValues, updateValues, whereArg, options] = args as [unknown, Row, Row, Row, Options];
+      const call = options?.model ? callIn(options, options.model) : undefined;
+      if (!call?.listening) return base.apply(this, args);
+      return writeUpsert(call, { tableName, insertValues, updateValues, where: whereArg, options },
+        (tap) => base.apply(this, [tableName, insertValues, updateValues, whereArg, tapped(options, tap)] as unknown[]));
+    },
+    bulkInsert: (base) => async function bulkInsertSeam(this: unknown, ...args: unknown[]) {
+      const [tableName, records, options, attributes] = args as [unknown, Row[], Options, unknown];
+      const own = options?.model ? callIn(options, options.model) : undefined;
+      const call = own?.listening ? own : options ? includedInsertCall(options) : undefined;
+      if (!call) return base.apply(this, args);
+      return writeBulkInsert(call, { tableName, records, options },
+        (tap) => base.apply(this, [tableName, records, tapped(options, tap), attributes] as unknown[]));
+    },
+  };
+  void qi;
+}
+
+/** Installs the query-interface seams on one Sequelize instance (idempotent). */
+export function installSeams(sequelize: Sequelize): void {
+  const qi = sequelize.getQueryInterface() as unknown as Record<string | symbol, Method>;
+  if (qi[SEAMED]) return;
+  const wrappers = seams(qi as Record<string, Method>, sequelize);
+  for (const name of QUERY_INTERFACE_WRITES) {
+    const base = qi[name]!;
+    Object.defineProperty(qi, name, { value: wrappers[name](base), writable: true, configurable: true, enumerable: false });
+  }
+  Object.defineProperty(qi, SEAMED, { value: true });
+}
+
+export { CALL };

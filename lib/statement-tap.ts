@@ -1,0 +1,125 @@
+import type { Sequelize } from 'sequelize';
+import { dialectOf, type DialectQuery, type DialectQueryClass, type Row } from './internals';
+import { isOwnColumn } from './data/locked-read';
+import { bare } from './data/sql';
+
+/**
+ * A statement tap: how the library reads what one write statement did without changing what Sequelize sees.
+ * The query-interface seam puts a tap in the options of the one statement it is about (`[TAP]`); when Sequelize
+ * sends that statement, the tap adds the library's own columns to its RETURNING list (or wraps it, see `wrap`),
+ * takes those columns off every returned row, and hands Sequelize the driver's result with only the columns
+ * its own statement asked for — so Sequelize's result formatting, the caller's return value and the instance
+ * refresh are exactly what they would be without the library.
+ */
+export const TAP = Symbol.for('sequelize-bulk-signals/tap@1');
+
+export interface TapPlan {
+  /** Sequelize's statement type the tap is for (`options.type`: BULKUPDATE, UPDATE, INSERT…); other statements pass. */
+  readonly type: string;
+  /** The library's columns to return, as a select list (`"a" AS "__bsn_0", …`). */
+  readonly returning?: string;
+  /** Whether Sequelize's own statement already ends with a RETURNING clause (its columns are kept for it). */
+  readonly callerReturns: boolean;
+  /** Rewrites the statement after the RETURNING list was extended (the data-modifying CTE before PostgreSQL 18). */
+  readonly wrap?: (sql: string) => string;
+  /** Runs just before the statement is sent, with Sequelize's final query options; may query in the same transaction. */
+  readonly prepare?: (queryOptions: Row) => Promise<void>;
+}
+
+export class StatementTap {
+  /** The rows the statement returned, with only the library's columns; `undefined` until it ran. */
+  rows: Row[] | undefined;
+
+  constructor(readonly plan: TapPlan) {}
+
+  /** Sequelize clones options deeply; a tap is shared, not copied. */
+  clone(): this {
+    return this;
+  }
+
+  rewrite(sql: string): string {
+    let out = bare(sql);
+    if (this.plan.returning) out = this.plan.callerReturns ? `${out}, ${this.plan.returning}` : `${out} RETURNING ${this.plan.returning}`;
+    return this.plan.wrap ? this.plan.wrap(out) : out;
+  }
+
+  /** Splits a driver result into the library's part (kept here) and Sequelize's part (returned). */
+  capture<R extends { rows?: Row[]; fields?: { name: string }[] }>(result: R): R {
+    const rows = result.rows ?? [];
+    this.rows = rows.map((row) => {
+      const own: Row = {};
+      for (const key of Object.keys(row)) if (isOwnColumn(key)) own[key] = row[key];
+      return own;
+    });
+    const theirs = this.plan.callerReturns
+      ? rows.map((row) => {
+        const kept: Row = {};
+        for (const key of Object.keys(row)) if (!isOwnColumn(key)) kept[key] = row[key];
+        return kept;
+      })
+      : [];
+    return Object.assign(Object.create(Object.getPrototypeOf(result) as object) as R, result, {
+      rows: theirs,
+      fields: (result.fields ?? []).filter((f) => !isOwnColumn(f.name)),
+    });
+  }
+}
+
+type Callback = (error: unknown, result?: unknown) => void;
+interface Client { query(sql: string, ...rest: unknown[]): unknown }
+
+/** The driver client as Sequelize's query sees it, with results of `sql` captured by `tap`. */
+function capturing(client: Client, tap: StatementTap): Client {
+  const query = (sql: string, ...rest: unknown[]) => {
+    const callback = rest.pop() as Callback;
+    return client.query(sql, ...rest, (error: unknown, result: unknown) => {
+      if (error) return callback(error);
+      try {
+        // A statement with a search path prepended comes back as one result per statement: ours is the last.
+        if (Array.isArray(result)) {
+          const all = [...result];
+          all[all.length - 1] = tap.capture(all[all.length - 1] as never);
+          return callback(null, all);
+        }
+        return callback(null, tap.capture(result as never));
+      } catch (captureError) {
+        return callback(captureError);
+      }
+    });
+  };
+  // Everything else (and every write, e.g. Sequelize marking a broken connection invalid) reaches the client.
+  return new Proxy(client, {
+    get: (target, key) => (key === 'query' ? query : Reflect.get(target, key, target)),
+    set: (target, key, value) => Reflect.set(target, key, value, target),
+  });
+}
+
+const TAPPED = Symbol.for('sequelize-bulk-signals/tapped-query@1');
+
+/**
+ * Gives this Sequelize instance a Query class that applies taps (an own property on its dialect, so other
+ * instances and Sequelize's prototypes are untouched). Statements without a tap run exactly as before.
+ */
+export function installStatementTap(sequelize: Sequelize): void {
+  const dialect = dialectOf(sequelize);
+  if ((dialect.Query as unknown as Record<symbol, unknown>)[TAPPED]) return;
+  const Base = dialect.Query;
+  class TappedQuery extends (Base as DialectQueryClass) {
+    override async run(sql: string, parameters?: unknown): Promise<unknown> {
+      const tap = (this.options as Record<symbol, unknown>)[TAP] as StatementTap | undefined;
+      if (!tap || this.options.type !== tap.plan.type) return super.run(sql, parameters);
+      if (tap.plan.prepare) await tap.plan.prepare(this.options);
+      const client = this.connection as Client;
+      this.connection = capturing(client, tap);
+      try {
+        return await super.run(tap.rewrite(sql), parameters);
+      } finally {
+        this.connection = client;
+      }
+    }
+  }
+  Object.defineProperty(TappedQuery, TAPPED, { value: true });
+  Object.defineProperty(dialect, 'Query', { value: TappedQuery, writable: true, configurable: true, enumerable: false });
+}
+
+export type { DialectQuery };
