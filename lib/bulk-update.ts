@@ -125,7 +125,9 @@ export async function bulkUpdate<M extends Model>(
   for (let i = 0; i < pending.length; i += batchSize) batches.push(pending.slice(i, i + batchSize));
   const run = async (transaction: Transaction | undefined) => {
     let written = 0;
-    for (const batch of batches) written += await writeBatch(base, batch, options as BulkUpdateOptions<Model>, transaction);
+    // The caller's class names the table (`Model.schema('tenant')`); the canonical model has the receivers.
+    const tableName = (model as ModelStatic<Model>).getTableName();
+    for (const batch of batches) written += await writeBatch(base, tableName, batch, options as BulkUpdateOptions<Model>, transaction);
     return written;
   };
   if (!signals && batches.length === 1 && !options.transaction) return run(undefined);
@@ -134,6 +136,7 @@ export async function bulkUpdate<M extends Model>(
 
 async function writeBatch(
   model: ModelStatic<Model>,
+  tableName: unknown,
   batch: Pending[],
   options: BulkUpdateOptions<Model>,
   transaction: Transaction | undefined,
@@ -150,13 +153,13 @@ async function writeBatch(
   const callOptions = options as unknown as AnyOptions;
   const listening = listeningFor(model, 'Update', callOptions);
   if (!transaction || !listening) {
-    const rows = await updateRowsFromValues(model, writesOf(batch), { transaction, ...logging });
+    const rows = await updateRowsFromValues(model, writesOf(batch), { transaction, tableName, ...logging });
     return apply(batch, rows);
   }
 
   const ctx = contextFor(model, 'Update', 'bulkUpdate', 'model', transaction, callOptions);
   const conditions = identityInSql(model, batch.map((p) => keyRow(p.instance)), generatorFor(model));
-  const { rows: locked } = await readLocked({ model, tableName: model.getTableName(), conditions }, { transaction, ...logging });
+  const { rows: locked } = await readLocked({ model, tableName, conditions }, { transaction, ...logging });
   const byKey = new Map(locked.map((r) => [keyOf(model, r), r]));
   // Rows deleted meanwhile cannot be written; they are neither written nor signalled.
   const present = batch.filter((p) => byKey.has(keyOf(model, p.instance.dataValues)));
@@ -176,11 +179,12 @@ async function writeBatch(
       p.fields = [...new Set([...p.fields, ...edited])];
     });
   }
-  const rows = await updateRowsFromValues(model, writesOf(present), { transaction, ...logging });
+  const rows = await updateRowsFromValues(model, writesOf(present), { transaction, tableName, ...logging });
   const written = apply(present, rows);
   if (listening.after) {
     const news = buildRecords(model, present.flatMap((_, i) => (rows[i] ? [rows[i]!] : [])), true);
-    const olds = news.length === oldRecords.length ? oldRecords : oldRecords.filter((_, i) => rows[i]);
+    // Before receivers had the old records: after receivers get their own.
+    const olds = listening.before || news.length !== oldRecords.length ? buildRecords(model, oldRows.filter((_, i) => rows[i])) : oldRecords;
     await emitAfter(ctx, rowsOf(ctx, olds, news));
   }
   return written;

@@ -8,6 +8,7 @@ import { listeningFor } from '../listening';
 import { currentScope } from '../scope';
 import { copyValues } from '../data/diff';
 import { aliasOf, parseRow, readLocked, selectList } from '../data/locked-read';
+import { conflictLookupSql } from '../data/conflicts';
 import { attributeOfColumn, canonicalModel, columnOf, columnsToAttributes, keyOf, keyPart, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
 import { updateRowsFromValues } from '../data/update-from-values';
@@ -127,18 +128,7 @@ async function insertWithConflicts(call: WriteCall, statement: BulkInsertStateme
 
   const keys = conflictKeys(model, options);
   const conflictWhere = options.conflictWhere ? qg.whereQuery(options.conflictWhere, options).replace(/^\s*WHERE\s+/i, '') : '';
-  const clauses: string[] = [];
-  for (const key of keys) {
-    const complete = values.filter((v) => key.every((a) => v[a] != null));
-    if (complete.length === 0) continue;
-    const left = key.length === 1 ? qg.quoteIdentifier(columnOf(model, key[0]!)) : `(${key.map((a) => qg.quoteIdentifier(columnOf(model, a))).join(', ')})`;
-    const tuples = complete.map((v) => {
-      const parts = key.map((a) => qg.escape(v[a], model.getAttributes()[a]));
-      return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
-    });
-    clauses.push(`${left} IN (${tuples.join(', ')})`);
-  }
-  const lookup = clauses.length === 0 ? 'FALSE' : `(${clauses.join(' OR ')})${conflictWhere ? ` AND (${conflictWhere})` : ''}`;
+  const lookup = conflictLookupSql(model, statement.tableName, keys, values, conflictWhere, qg);
   const query = { transaction: call.ctx.transaction, logging: options.logging, benchmark: options.benchmark };
   const { rows: existing } = await readLocked({ model, tableName: statement.tableName, conditions: lookup }, query);
   const existingById = new Map<string, Row>();
@@ -204,7 +194,9 @@ async function insertWithConflicts(call: WriteCall, statement: BulkInsertStateme
   }
   if (insertedRows.length && create.listening?.after) await emitAfter(create.ctx, rowsOf(create.ctx, [], buildRecords(model, insertedRows, true)));
   if (updatedRows.length && update.listening?.after) {
-    await emitAfter(update.ctx, rowsOf(update.ctx, oldRecords, buildRecords(model, updatedRows, true)));
+    // Before receivers had the old records: after receivers get their own.
+    const olds = update.listening.before ? buildRecords(model, updates.map((u) => u.old)) : oldRecords;
+    await emitAfter(update.ctx, rowsOf(update.ctx, olds, buildRecords(model, updatedRows, true)));
   }
   return result;
 }

@@ -77,13 +77,13 @@ export function wrapInstanceDestroy(original: Original): Original {
       call.method = 'instance.destroy';
       // Locked when Sequelize cascades to children: the lock keeps new children from being added meanwhile.
       const exact = !soft && cascadesOnInstance(model);
-      const old = buildRecords(model, [await oldRowOf(instance, { transaction, logging: options?.logging }, exact)], true);
-      if (listening.before) await emitBefore(ctx, rowsOf(ctx, old, []));
+      const oldRow = await oldRowOf(instance, { transaction, logging: options?.logging }, exact);
+      if (listening.before) await emitBefore(ctx, rowsOf(ctx, buildRecords(model, [oldRow]), []));
       const clean = ownArgs(args, 0, model, instance)[0] as AnyOptions | undefined;
       const result = await runFor(call, () => original.call(this, { ...clean, transaction, [CALL]: call }));
       const written = call.written.get(instance);
       if (listening.after && written) {
-        await emitAfter(ctx, rowsOf(ctx, soft ? old : buildRecords(model, [written], true), []));
+        await emitAfter(ctx, rowsOf(ctx, buildRecords(model, [soft ? oldRow : written]), []));
       }
       return result;
     });

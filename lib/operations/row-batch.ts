@@ -54,7 +54,13 @@ async function prepare(call: WriteCall, batch: RowBatch, options: AnyOptions | u
   for (const instance of present) batch.olds.set(instance, byKey.get(keyOf(model, currentKey(model, instance)))!);
   if (!call.listening!.before || present.length === 0) return;
   const oldRecords = buildRecords(model, present.map((i) => batch.olds.get(i)!));
-  const proposed = buildRecords(model, present.map((i) => ({ ...batch.olds.get(i)!, ...currentValues(model, i) })), true);
+  // The row as the save will write it: Sequelize saves these rows with Model.update's `fields` only.
+  const fields = Array.isArray(options?.fields) ? (options.fields as string[]) : undefined;
+  const written = (i: Model) => {
+    const values = currentValues(model, i);
+    return fields ? Object.fromEntries(Object.entries(values).filter(([a]) => fields.includes(a))) : values;
+  };
+  const proposed = buildRecords(model, present.map((i) => ({ ...batch.olds.get(i)!, ...written(i) })));
   const snapshots = proposed.map((p) => copyValues(instanceInternals(p).dataValues, attributes));
   await emitBefore(call.ctx, rowsOf(call.ctx, oldRecords, proposed));
   proposed.forEach((p, n) => {

@@ -51,7 +51,7 @@ export function wrapSave(original: Original): Original {
       const call = new WriteCall(ctx, listening, 'instance', instance);
       const query = { transaction, logging: options?.logging };
       const old = isNew ? undefined : await oldRowOf(instance, query);
-      const oldRecords = old ? buildRecords(model, [old], true) : [];
+      const oldRecords = old ? buildRecords(model, [old]) : [];
       let fields = Array.isArray(options?.fields) ? (options.fields as string[]) : undefined;
 
       if (listening.before) {
@@ -64,7 +64,9 @@ export function wrapSave(original: Original): Original {
       const result = await runFor(call, () => original.call(this, { ...options, ...(fields ? { fields } : {}), transaction, [CALL]: call }));
       const written = call.written.get(instance);
       if (listening.after && written) {
-        await emitAfter(ctx, rowsOf(ctx, oldRecords, buildRecords(model, [written], true)));
+        // Before receivers had the old record: after receivers get their own.
+        const olds = old && listening.before ? buildRecords(model, [old]) : oldRecords;
+        await emitAfter(ctx, rowsOf(ctx, olds, buildRecords(model, [written], true)));
       }
       return result;
     });
@@ -78,7 +80,7 @@ export function wrapSave(original: Original): Original {
 async function beforeSave(call: WriteCall, instance: Model, old: Row | undefined, oldRecords: Model[]): Promise<string[]> {
   const model = call.model;
   const attributes = storedAttributes(model);
-  const [proposed] = buildRecords(model, [{ ...old, ...currentValues(model, instance) }], true) as [Model];
+  const [proposed] = buildRecords(model, [{ ...old, ...currentValues(model, instance) }]) as [Model];
   const snapshot = copyValues(instanceInternals(proposed).dataValues, attributes);
   await emitBefore(call.ctx, rowsOf(call.ctx, oldRecords, [proposed]));
   const edits = editsOf(instanceInternals(proposed).dataValues, snapshot, attributes);
@@ -115,11 +117,11 @@ export function wrapInstanceRestore(original: Original): Original {
       const ctx = contextFor(model, 'Update', 'restore', 'instance', transaction, options);
       const call = new WriteCall(ctx, listening, 'instance', instance);
       call.method = 'instance.restore';
-      const oldRecords = buildRecords(model, [await oldRowOf(instance, { transaction, logging: options?.logging })], true);
-      if (listening.before) await emitBefore(ctx, rowsOf(ctx, oldRecords, buildRecords(model, [restoredValues(model, instance)], true)));
+      const old = await oldRowOf(instance, { transaction, logging: options?.logging });
+      if (listening.before) await emitBefore(ctx, rowsOf(ctx, buildRecords(model, [old]), buildRecords(model, [restoredValues(model, instance)], true)));
       const result = await runFor(call, () => original.call(this, { ...options, transaction, [CALL]: call }));
       const written = call.written.get(instance);
-      if (listening.after && written) await emitAfter(ctx, rowsOf(ctx, oldRecords, buildRecords(model, [written], true)));
+      if (listening.after && written) await emitAfter(ctx, rowsOf(ctx, buildRecords(model, [old]), buildRecords(model, [written], true)));
       return result;
     });
   };

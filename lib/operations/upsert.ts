@@ -7,7 +7,8 @@ import { generatorOf, instanceInternals, serverMajor, type Row } from '../intern
 import { listeningFor } from '../listening';
 import { copyValues } from '../data/diff';
 import { aliasOf, parseRow, readLocked, selectList } from '../data/locked-read';
-import { attributeOfColumn, columnOf, columnsToAttributes, identityOf, storedAttributes } from '../data/model-info';
+import { conflictLookupSql } from '../data/conflicts';
+import { attributeOfColumn, columnsToAttributes, identityOf, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
 import { updateRowsFromValues } from '../data/update-from-values';
 import { StatementTap } from '../statement-tap';
@@ -81,10 +82,9 @@ export async function writeUpsert(call: WriteCall, statement: UpsertStatement, s
     const values = columnsToAttributes(model, statement.insertValues);
     lookedUp = keys.every((a) => values[a] != null) ? Object.fromEntries(keys.map((a) => [a, values[a]])) : undefined;
     if (lookedUp) {
-      const match = keys.map((a) => `${qg.quoteIdentifier(columnOf(model, a))} = ${qg.escape(values[a], model.getAttributes()[a])}`).join(' AND ');
       const conflictWhere = queryOptions.conflictWhere ? qg.whereQuery(queryOptions.conflictWhere, queryOptions).replace(/^\s*WHERE\s+/i, '') : '';
       const { rows } = await readLocked(
-        { model, tableName: statement.tableName, conditions: conflictWhere ? `${match} AND (${conflictWhere})` : match },
+        { model, tableName: statement.tableName, conditions: conflictLookupSql(model, statement.tableName, [keys], [values], conflictWhere, qg) },
         { transaction: call.ctx.transaction, logging: options.logging, benchmark: options.benchmark },
       );
       existing = rows[0];

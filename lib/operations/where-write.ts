@@ -208,7 +208,8 @@ async function writeBatch(
   const restriction = identityIn(model, oldRows, qg);
   const result = await statement.send(statement.truncate ? statement.where : narrowed(statement.where, restriction), tap);
   if (!updating) {
-    if (oldRows.length > 0 && listening!.after) await emitAfter(ctx, rowsOf(ctx, oldRecords, []));
+    const olds = listening!.before ? buildRecords(model, inCallerOrder(call, oldRows, (r) => r)) : oldRecords;
+    if (oldRows.length > 0 && listening!.after) await emitAfter(ctx, rowsOf(ctx, olds, []));
     return result;
   }
   if (!wantsNew) return result;
@@ -234,7 +235,8 @@ async function writeBatch(
     });
   }
   if (listening!.after && pairs.length > 0) {
-    const olds = pairs.length === oldRows.length ? oldRecords : buildRecords(model, pairs.map(([i]) => oldRows[i]!));
+    // Before receivers had the old records: after receivers get their own.
+    const olds = pairs.length === oldRows.length && !listening!.before ? oldRecords : buildRecords(model, pairs.map(([i]) => oldRows[i]!));
     const news = buildRecords(model, pairs.map(([, j]) => newRows[j]!), true);
     await emitAfter(ctx, rowsOf(ctx, olds, news));
   }
