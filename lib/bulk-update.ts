@@ -1,5 +1,6 @@
 import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { InvalidInputError } from './errors';
+import { instanceInternals } from './internals';
 import { CALL, contextFor, silentCall, withTransaction, type AnyOptions } from './call';
 import { copyValues, editedAttributes } from './data/diff';
 import { readLocked } from './data/locked-read';
@@ -79,7 +80,7 @@ function plan<M extends Model>(model: ModelStatic<M>, instances: readonly M[], o
 /** After a write: the instance holds the database's row and reports no changes. */
 function settle(instance: Model, row: Row): void {
   Object.assign(instance.dataValues, row);
-  (instance as unknown as { _previousDataValues: Row })._previousDataValues = { ...instance.dataValues };
+  instanceInternals(instance)._previousDataValues = { ...instance.dataValues };
   for (const a of Object.keys(row)) instance.changed(a as never, false);
 }
 

@@ -16,6 +16,17 @@ export interface AttributeInternals {
   defaultValue?: unknown;
 }
 
+/** An association as a model's `associations` holds it. */
+export interface AssociationInternals {
+  readonly associationType: string;
+  readonly target: ModelStatic<Model>;
+  readonly foreignKey: string;
+  readonly sourceKey: string;
+  readonly scope?: Record<string, unknown>;
+  readonly options: { onDelete?: string; useHooks?: boolean };
+  readonly through?: { model: ModelStatic<Model> };
+}
+
 /** The parts of a model class the library reads. */
 export interface ModelInternals {
   readonly name: string;
@@ -27,7 +38,7 @@ export interface ModelInternals {
   readonly _readOnlyAttributes?: Set<string>;
   readonly uniqueKeys: Record<string, { fields: string[] }>;
   readonly _indexes: { unique?: boolean; where?: unknown; fields: (string | { name?: string; attribute?: string })[] }[];
-  readonly associations?: Record<string, unknown>;
+  readonly associations?: Record<string, AssociationInternals>;
   readonly options: { hasTrigger?: boolean; schema?: string };
 }
 
@@ -90,9 +101,14 @@ export function clsTransaction(sequelize: Sequelize): Transaction | undefined {
   return (cls?.get('transaction') as Transaction | undefined) ?? undefined;
 }
 
+/** The options a Sequelize instance was built with, as it keeps them. */
+export function sequelizeOptions(sequelize: Sequelize): { databaseVersion?: unknown; omitNull?: boolean } {
+  return (sequelize as unknown as { options: { databaseVersion?: unknown; omitNull?: boolean } }).options;
+}
+
 /** The server's major version (Sequelize records it on its first connection). */
 export function serverMajor(sequelize: Sequelize): number {
-  const version = String((sequelize as unknown as { options: { databaseVersion?: unknown } }).options.databaseVersion ?? '0');
+  const version = String(sequelizeOptions(sequelize).databaseVersion ?? '0');
   return Number(version.split('.')[0]) || 0;
 }
 

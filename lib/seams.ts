@@ -1,7 +1,7 @@
 import type { Model, ModelStatic, Sequelize, WhereOptions } from 'sequelize';
 import { CALL, callIn, type WriteCall } from './call';
 import {
-  QUERY_INTERFACE_WRITES, generatorOf, isExpression, type QueryGenerator, type QueryInterfaceWrite, type Row,
+  QUERY_INTERFACE_WRITES, generatorOf, isExpression, sequelizeOptions, type QueryGenerator, type QueryInterfaceWrite, type Row,
 } from './internals';
 import { canonicalModel, columnOf, columnsToAttributes, storedAttributes } from './data/model-info';
 import { sqlType } from './data/sql';
@@ -80,7 +80,7 @@ function seams(qi: Record<string, Method>, sequelize: Sequelize): Record<QueryIn
     bulkUpdate: where((args, base, self) => {
       const [tableName, values, whereArg, options, attributes] = args as [unknown, Row, WhereOptions, Options, unknown];
       const model = canonicalModel(options.model!);
-      const written = options.omitNull ?? (sequelize as unknown as { options: { omitNull?: boolean } }).options.omitNull
+      const written = options.omitNull ?? sequelizeOptions(sequelize).omitNull
         ? Object.fromEntries(Object.entries(values).filter(([, v]) => v != null)) : values;
       return {
         type: 'BULKUPDATE', tableName, where: whereArg,

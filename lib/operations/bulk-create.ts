@@ -1,6 +1,6 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { CALL, WriteCall, contextFor, runFor, withTransaction, type AnyOptions } from '../call';
-import { isModelClass } from '../data/model-info';
+import { internals, isModelClass } from '../data/model-info';
 import { listeningFor } from '../listening';
 import { finishRowBatches } from './row-batch';
 import { modelOf, ownArgs, reentered, warnOutsideTransaction, type Original } from './method';
@@ -35,7 +35,7 @@ type IncludeItem = string | ModelStatic<Model> | { model?: unknown; association?
 /** Whether a model `include`d in a bulkCreate (at any depth, through models too) listens for creates. */
 function includedListens(model: ModelStatic<Model>, include: unknown, options: AnyOptions | undefined): boolean {
   const items = (Array.isArray(include) ? include : include ? [include] : []) as IncludeItem[];
-  const associations = (model as unknown as { associations: Record<string, { target: ModelStatic<Model>; through?: { model: ModelStatic<Model> } }> }).associations;
+  const associations = internals(model).associations ?? {};
   for (const item of items) {
     const name = typeof item === 'string' ? item : isModelClass(item) ? undefined : typeof item.association === 'string' ? item.association : item.as;
     const association = name ? associations[name] : Object.values(associations).find((a) => a.target === (isModelClass(item) ? item : (item as { model?: unknown }).model)

@@ -3,7 +3,7 @@ import { WriteCall, contextFor, type AnyOptions } from '../call';
 import { emit, emitAfter, emitBefore, rowsOf } from '../dispatch';
 import { eventName } from '../events';
 import { ConcurrentWriteError } from '../errors';
-import { generatorOf, instanceInternals, serverMajor, type Row } from '../internals';
+import { generatorOf, instanceInternals, internals, serverMajor, type Row } from '../internals';
 import { listeningFor } from '../listening';
 import { currentScope } from '../scope';
 import { copyValues } from '../data/diff';
@@ -76,7 +76,7 @@ export async function writeBulkInsert(call: WriteCall, statement: BulkInsertStat
 function conflictKeys(model: ModelStatic<Model>, options: Row): string[][] {
   const toAttributes = (columns: readonly string[]) => columns.map((c) => attributeOfColumn(model, c) ?? c);
   if (options.updateOnDuplicate) return [toAttributes(options.upsertKeys as string[])];
-  const info = model as unknown as { primaryKeyAttributes: string[]; uniqueKeys: Record<string, { fields: string[] }>; _indexes: { unique?: boolean; where?: unknown; fields: (string | { name?: string; attribute?: string })[] }[] };
+  const info = internals(model);
   const sets = [info.primaryKeyAttributes, ...Object.values(info.uniqueKeys).map((k) => toAttributes(k.fields))];
   for (const index of info._indexes) {
     if (index.unique && !index.where) sets.push(toAttributes(index.fields.map((f) => (typeof f === 'string' ? f : (f.attribute ?? f.name ?? '')))));
@@ -202,7 +202,7 @@ async function insertWithConflicts(call: WriteCall, statement: BulkInsertStateme
 }
 
 function keyRowOf(model: ModelStatic<Model>, row: Row): Row {
-  return Object.fromEntries((model as unknown as { primaryKeyAttributes: string[] }).primaryKeyAttributes.map((a) => [a, row[a]]));
+  return Object.fromEntries(internals(model).primaryKeyAttributes.map((a) => [a, row[a]]));
 }
 
 /** The rows Sequelize copies into its instances, with the edited columns as written. */

@@ -1,15 +1,8 @@
 import { Op, type Model, type ModelStatic, type Transaction } from 'sequelize';
 import { listeningFor } from '../listening';
-import { internals, type Row } from '../internals';
+import { internals, type AssociationInternals, type Row } from '../internals';
 
-export interface CascadingAssociation {
-  associationType: string;
-  target: ModelStatic<Model>;
-  foreignKey: string;
-  sourceKey: string;
-  scope?: Record<string, unknown>;
-  options: { onDelete?: string; useHooks?: boolean };
-}
+export type CascadingAssociation = AssociationInternals;
 
 /**
  * The `hasMany`/`hasOne` associations declared `onDelete: 'CASCADE', hooks: true` whose target has delete
@@ -19,7 +12,7 @@ export interface CascadingAssociation {
  * for the children, the database's cascade does it as before (no extra statement).
  */
 export function listeningCascades(model: ModelStatic<Model>): CascadingAssociation[] {
-  return Object.values((internals(model).associations ?? {}) as Record<string, CascadingAssociation>)
+  return Object.values(internals(model).associations ?? {})
     .filter((a) => (a.associationType === 'HasMany' || a.associationType === 'HasOne')
       && a.options.onDelete?.toLowerCase() === 'cascade' && a.options.useHooks === true
       && listeningFor(a.target, 'Delete', undefined) !== undefined);

@@ -2,7 +2,7 @@ import type { Model, ModelStatic } from 'sequelize';
 import { CALL, WriteCall, callIn, contextFor, runFor, silentCall, withTransaction, type AnyOptions } from '../call';
 import { emitAfter, emitBefore, rowsOf } from '../dispatch';
 import type { Operation } from '../events';
-import { instanceInternals, type Row } from '../internals';
+import { instanceInternals, internals, type Row } from '../internals';
 import { listeningFor } from '../listening';
 import { copyValues } from '../data/diff';
 import { storedAttributes } from '../data/model-info';
@@ -130,7 +130,7 @@ export function wrapInstanceRestore(original: Original): Original {
 /** The instance's values with `deletedAt` back to its default, as `restore` will write them. */
 function restoredValues(model: ModelStatic<Model>, instance: Model): Row {
   const values = currentValues(model, instance);
-  const deletedAt = (model as unknown as { _timestampAttributes: { deletedAt?: string } })._timestampAttributes.deletedAt;
+  const deletedAt = internals(model)._timestampAttributes.deletedAt;
   if (deletedAt) {
     const attribute = model.getAttributes()[deletedAt] as { defaultValue?: unknown };
     values[deletedAt] = Object.prototype.hasOwnProperty.call(attribute, 'defaultValue') ? attribute.defaultValue : null;
