@@ -4,7 +4,7 @@ import { RecursionLimitError } from './errors';
 import { installStateOf } from './install-state';
 import { matchingIndices } from './conditions';
 import { changedFields, type Rows } from './data/diff';
-import { storedAttributes } from './data/model-info';
+import { hasPrimaryKey, keyOf, storedAttributes } from './data/model-info';
 import { deferUntilCommit } from './on-commit';
 import { receiversFor, type Entry } from './registry';
 import { currentScope, runInScope } from './scope';
@@ -64,6 +64,7 @@ export async function emit(ctx: OperationContext, event: EventName, rows: Rows):
   const { chain: outer, context } = currentScope();
   const total = Math.max(rows.newRecords.length, rows.oldRecords.length);
   let full: Signal<Model> | undefined;
+  let rowKeys: string[] | undefined;
   const now: [Entry, Signal<Model>][] = [];
   for (const entry of receivers) {
     let signal: Signal<Model>;
@@ -74,7 +75,7 @@ export async function emit(ctx: OperationContext, event: EventName, rows: Rows):
     } else {
       signal = full ??= freezeSignal(ctx, event, rows, context);
     }
-    if (entry.onCommit) deferUntilCommit(ctx.transaction, () => deliverAfterCommit(entry, signal));
+    if (entry.onCommit) deferUntilCommit(ctx.transaction, () => deliverAfterCommit(entry, signal), rowKeys ??= keysOf(ctx, rows));
     else now.push([entry, signal]);
   }
   if (now.length === 0) return;
@@ -92,6 +93,13 @@ export async function emit(ctx: OperationContext, event: EventName, rows: Rows):
       await (receiver as (s: Signal<Model>) => unknown)(signal);
     }
   });
+}
+
+/** The rows a signal is about, as `Model\0key` (on-commit deliveries of each row follow its commit order). */
+function keysOf(ctx: OperationContext, rows: Rows): string[] {
+  if (!hasPrimaryKey(ctx.model)) return [];
+  const records = rows.newRecords.length ? [...rows.newRecords, ...rows.oldRecords] : rows.oldRecords;
+  return [...new Set(records.map((r) => `${ctx.model.name}\u0000${keyOf(ctx.model, (r as unknown as { dataValues: Record<string, unknown> }).dataValues)}`))];
 }
 
 /** Runs an onCommit receiver after COMMIT, outside any receiver chain; its error goes to `onCommitError`. */

@@ -34,6 +34,31 @@ describe('onCommit delivery', () => {
   });
   afterEach(() => receivers.clear());
 
+  it('delivers each row\'s signals in commit order, even when a later writer\'s client sees its COMMIT first', async () => {
+    await Account.bulkCreate([{ name: 'a', balance: 0 }], { bypassSignals: true });
+    const seen: string[] = [];
+    receivers.add(bulkSignals.on(Account, 'afterUpdate', ({ oldRecords, newRecords }) => {
+      seen.push(`${oldRecords[0]!.balance}->${newRecords[0]!.balance}`);
+    }, { onCommit: true }));
+    // PostgreSQL releases the first transaction's row lock at COMMIT, before its client has seen the COMMIT
+    // succeed; here the client is held back (an afterCommit hook), so the second writer commits and returns first.
+    const first = await db.sequelize.transaction();
+    await Account.update({ balance: 1 }, { where: { id: 1 }, transaction: first });
+    let release!: () => void;
+    first.afterCommit(() => new Promise<void>((resolve) => { release = resolve; }));
+    const firstDone = first.commit();
+    let secondDone = false;
+    const second = Account.update({ balance: 2 }, { where: { id: 1 } }).then(() => { secondDone = true; });
+    for (let i = 0; i < 50 && (await Account.findByPk(1, { transaction: null }))!.balance !== 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect((await Account.findByPk(1, { transaction: null }))!.balance).to.equal(2, 'the second write committed');
+    expect([seen, secondDone]).to.deep.equal([[], false], 'its delivery waits for the first one\'s');
+    release();
+    await Promise.all([firstDone, second]);
+    expect(seen).to.deep.equal(['0->1', '1->2']);
+  });
+
   it('delivers after the library\'s own transaction commits, when the row is visible to everyone', async () => {
     let visibleOutside: number | undefined;
     receivers.add(bulkSignals.on(Account, 'afterCreate', async ({ newRecords }) => {

@@ -1,7 +1,7 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { instanceInternals, type Row } from '../internals';
 import { copyValue } from './diff';
-import { storedAttributes } from './model-info';
+import { CTID, storedAttributes } from './model-info';
 
 export type { Row };
 
@@ -16,9 +16,11 @@ export function buildRecords<M extends Model>(model: ModelStatic<M>, rows: reado
   return rows.map((row) => {
     const instance = model.build({} as never, { isNewRecord: false, raw: true });
     const values = fresh ? { ...row } : copyRow(row);
+    // A key-less model's rows are told apart by ctid while the library pairs them; receivers never see it.
+    delete values[CTID];
     const inner = instanceInternals(instance);
     inner.dataValues = values;
-    inner._previousDataValues = fresh ? { ...row } : copyRow(row);
+    inner._previousDataValues = fresh ? { ...values } : copyRow(values);
     return instance;
   });
 }
