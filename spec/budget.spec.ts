@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { literal, type ModelStatic } from 'sequelize';
+import { literal, type Model, type ModelStatic } from 'sequelize';
 import { bulkSignals } from '../lib';
-import { connect, useDatabase, type TestDatabase } from './support/database';
-import { Account, Ledger, defineModels } from './support/models';
+import { connect, serverMajor, useDatabase, type TestDatabase } from './support/database';
+import { Account, Ledger, Tag, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 
 const N = 1000;
@@ -98,6 +98,44 @@ describe('statement budget (1000 rows)', function () {
     const written = await Account.findAll({ order: [['id', 'ASC']] });
     expect(written.every((r) => r.note === `note ${r.id}` && r.status === 'x')).to.equal(true);
   });
+});
+
+describe('statement budget with after receivers only (one statement where the server allows)', () => {
+  const db = useDatabase('bua', defineModels);
+  const receivers = new Receivers();
+  let major: number;
+
+  before(async () => { major = await serverMajor(db.sequelize); });
+  beforeEach(async () => {
+    await db.sequelize.query('TRUNCATE bua_accounts, bua_ledgers, bua_tags RESTART IDENTITY');
+    await Account.bulkCreate([{ name: 'a' }, { name: 'b' }], { bypassSignals: true });
+    await Ledger.bulkCreate([{ label: 'a', amount: 1 }, { label: 'b', amount: 2 }], { bypassSignals: true });
+    await Tag.bulkCreate([{ slug: 'a' }], { bypassSignals: true });
+    for (const model of [Account, Ledger, Tag] as ModelStatic<Model>[]) {
+      for (const family of ['Create', 'Update', 'Delete'] as const) receivers.add(bulkSignals.on(model, `after${family}`, () => undefined));
+    }
+  });
+  afterEach(() => receivers.clear());
+
+  // [path, statements on PostgreSQL 18, before 18, run]
+  const paths: [string, number, number, () => Promise<unknown>][] = [
+    ['Model.update', 1, 1, () => Account.update({ status: 'x' }, { where: {} })],
+    ['Model.increment', 1, 1, () => Account.increment('balance', { where: {} })],
+    ['Model.destroy (hard)', 1, 1, () => Account.destroy({ where: {} })],
+    ['Model.destroy (soft)', 1, 1, () => Ledger.destroy({ where: {} })],
+    ['Model.restore', 1, 1, () => Ledger.restore({ where: {} })],
+    ['Model.truncate (LOCK TABLE, read, TRUNCATE)', 3, 3, () => Account.truncate()],
+    ['Model.bulkCreate', 1, 1, () => Account.bulkCreate([{ name: 'x' }, { name: 'y' }])],
+    ['bulkCreate ignoreDuplicates', 1, 1, () => Tag.bulkCreate([{ slug: 'a' }, { slug: 'n' }], { ignoreDuplicates: true })],
+    ['bulkCreate updateOnDuplicate (a locked lookup before 18)', 1, 2, () => Tag.bulkCreate([{ slug: 'a', label: 'A' }, { slug: 'n' }], { updateOnDuplicate: ['label'] })],
+    ['upsert (a locked lookup before 18)', 1, 2, () => Tag.upsert({ slug: 'a', label: 'U' })],
+  ];
+  for (const [path, on18, before18, run] of paths) {
+    it(`${path}: ${on18} on PostgreSQL 18, ${before18} before`, async () => {
+      const { count, statements } = await db.log.count(run);
+      expect(count, statements.join('\n')).to.equal(major >= 18 ? on18 : before18);
+    });
+  }
 });
 
 describe('statement budget of instance paths (before + after receivers)', () => {

@@ -110,6 +110,14 @@ async function insertWithConflicts(call: WriteCall, statement: BulkInsertStateme
   const attributes = storedAttributes(model);
   const values = records.map((r) => columnsToAttributes(model, r));
 
+  if (!updating && !create.listening?.before) {
+    // ON CONFLICT DO NOTHING returns exactly the rows it inserted: no lookup needed, on any server.
+    const tap = new StatementTap({ type: 'INSERT', callerReturns, returning: selectList(model, qg, 'n') });
+    const result = await send(tap);
+    const inserted = (tap.rows ?? []).map((r) => parseRow(model, r, 'n')!);
+    if (inserted.length && create.listening?.after) await emitAfter(create.ctx, rowsOf(create.ctx, [], buildRecords(model, inserted, true)));
+    return result;
+  }
   if (serverMajor(model.sequelize!) >= 18 && !create.listening?.before && !update.listening?.before) {
     const tap = new StatementTap({ type: 'INSERT', callerReturns, returning: `${selectList(model, qg, 'o', 'old.')}, ${selectList(model, qg, 'n', 'new.')}` });
     const result = await send(tap);
