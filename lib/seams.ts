@@ -54,7 +54,7 @@ function predictions(model: ModelStatic<Model>, tableName: unknown, amounts: Row
  * interface) hand statements that belong to a signalled call to the operation that signals them; every other
  * statement goes to Sequelize's method untouched.
  */
-function seams(qi: Record<string, Method>, sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method) => Method> {
+function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method) => Method> {
   const qg = generatorOf(sequelize);
   const where = (build: (args: unknown[], base: Method, self: unknown) => WhereStatement, optionsAt: number, modelAt?: number) => (base: Method): Method =>
     async function whereSeam(this: unknown, ...args: unknown[]) {
@@ -62,6 +62,19 @@ function seams(qi: Record<string, Method>, sequelize: Sequelize): Record<QueryIn
       const call = whereCall(options, modelAt === undefined ? options?.model : args[modelAt] as ModelStatic<Model>);
       if (!call) return base.apply(this, args);
       return writeWhere(call, build(args, base, this));
+    };
+  // One instance's statement: (instance, tableName, …, options) — options at `optionsAt`.
+  const row = (type: 'INSERT' | 'UPDATE' | 'DELETE', optionsAt: number) => (base: Method): Method =>
+    async function rowSeam(this: unknown, ...args: unknown[]) {
+      const [instance] = args as [Model | undefined];
+      const options = args[optionsAt] as Options;
+      const call = instance ? callIn(options, instance.constructor as ModelStatic<Model>, instance) : undefined;
+      if (!call?.listening) return base.apply(this, args);
+      return writeRow(call, instance!, type, options, (tap) => {
+        const next = [...args];
+        next[optionsAt] = tapped(options, tap);
+        return base.apply(this, next);
+      });
     };
   const supportsLimitOnUpdate = Boolean(qg._dialect.supports['LIMIT ON UPDATE']);
   const arithmetic = (sign: '+' | '-') => where((args, base, self) => {
@@ -105,24 +118,9 @@ function seams(qi: Record<string, Method>, sequelize: Sequelize): Record<QueryIn
     }, 2),
     increment: arithmetic('+'),
     decrement: arithmetic('-'),
-    insert: (base) => async function insertSeam(this: unknown, ...args: unknown[]) {
-      const [instance, tableName, , options] = args as [Model, unknown, Row, Options];
-      const call = instance ? callIn(options, instance.constructor as ModelStatic<Model>, instance) : undefined;
-      if (!call?.listening) return base.apply(this, args);
-      return writeRow(call, instance, 'INSERT', tableName, options, (tap) => base.apply(this, [args[0], args[1], args[2], tapped(options, tap)] as unknown[]));
-    },
-    update: (base) => async function updateSeam(this: unknown, ...args: unknown[]) {
-      const [instance, tableName, , , options] = args as [Model, unknown, Row, Row, Options];
-      const call = instance ? callIn(options, instance.constructor as ModelStatic<Model>, instance) : undefined;
-      if (!call?.listening) return base.apply(this, args);
-      return writeRow(call, instance, 'UPDATE', tableName, options, (tap) => base.apply(this, [args[0], args[1], args[2], args[3], tapped(options, tap)] as unknown[]));
-    },
-    delete: (base) => async function deleteSeam(this: unknown, ...args: unknown[]) {
-      const [instance, tableName, , options] = args as [Model, unknown, Row, Options];
-      const call = instance ? callIn(options, instance.constructor as ModelStatic<Model>, instance) : undefined;
-      if (!call?.listening) return base.apply(this, args);
-      return writeRow(call, instance, 'DELETE', tableName, options, (tap) => base.apply(this, [args[0], args[1], args[2], tapped(options, tap)] as unknown[]));
-    },
+    insert: row('INSERT', 3),
+    update: row('UPDATE', 4),
+    delete: row('DELETE', 3),
     upsert: (base) => async function upsertSeam(this: unknown, ...args: unknown[]) {
       const [tableName, insertValues, updateValues, whereArg, options] = args as [unknown, Row, Row, Row, Options];
       const call = options?.model ? callIn(options, options.model) : undefined;
@@ -139,14 +137,13 @@ function seams(qi: Record<string, Method>, sequelize: Sequelize): Record<QueryIn
         (tap) => base.apply(this, [tableName, records, tapped(options, tap), attributes] as unknown[]));
     },
   };
-  void qi;
 }
 
 /** Installs the query-interface seams on one Sequelize instance (idempotent). */
 export function installSeams(sequelize: Sequelize): void {
   const qi = sequelize.getQueryInterface() as unknown as Record<string | symbol, Method>;
   if (qi[SEAMED]) return;
-  const wrappers = seams(qi as Record<string, Method>, sequelize);
+  const wrappers = seams(sequelize);
   for (const name of QUERY_INTERFACE_WRITES) {
     const base = qi[name]!;
     Object.defineProperty(qi, name, { value: wrappers[name](base), writable: true, configurable: true, enumerable: false });

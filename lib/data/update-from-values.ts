@@ -43,7 +43,7 @@ export async function updateRowsFromValues(
   ];
   const tuples = writes.map((w, n) => {
     const parts = [String(n), ...ids.map((a) => cast(a, w.key[a]))];
-    fields.forEach((f, i) => {
+    fields.forEach((f) => {
       const has = Object.prototype.hasOwnProperty.call(w.set, f);
       if (!everywhere.has(f)) parts.push(has ? 'TRUE' : 'FALSE');
       parts.push(has ? cast(f, w.set[f]) : `CAST(NULL AS ${types.get(f)})`);

@@ -19,7 +19,6 @@ export function listeningCascades(model: ModelStatic<Model>): CascadingAssociati
 }
 
 export async function destroyCascades(
-  model: ModelStatic<Model>,
   cascades: readonly CascadingAssociation[],
   rows: readonly Row[],
   transaction: Transaction,
@@ -31,7 +30,9 @@ export async function destroyCascades(
     await association.target.destroy({
       where: { ...association.scope, [association.foreignKey]: { [Op.in]: keys } },
       transaction,
-      ...(options.force === undefined ? {} : { force: options.force as boolean }),
+      // The parents are deleted for real, so the database removes their children for real: a paranoid
+      // child is not soft-deleted first.
+      force: true,
       ...(options.logging === undefined ? {} : { logging: options.logging as never }),
       ...(options.bypassValidation === undefined ? {} : { bypassValidation: options.bypassValidation as boolean }),
     });

@@ -18,7 +18,6 @@ export async function writeRow(
   call: WriteCall,
   instance: Model,
   type: RowStatement,
-  tableName: unknown,
   options: Row,
   send: (tap: StatementTap | undefined) => Promise<unknown>,
 ): Promise<unknown> {
@@ -35,7 +34,6 @@ export async function writeRow(
     callerReturns: type !== 'DELETE' && Boolean(options.returning),
     returning: selectList(model, generatorFor(model), side),
   });
-  void tableName;
   const result = await send(tap);
   const row = tap.rows?.[0];
   if (row) call.written.set(instance, parseRow(model, row, side)!);

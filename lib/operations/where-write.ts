@@ -196,7 +196,7 @@ async function writeBatch(
       : rowsOf(ctx, oldRecords, []));
     edits = proposed.map((p, i) => editsOf(instanceInternals(p).dataValues, snapshots[i]!, attributes));
   }
-  if (cascades.length > 0 && oldRows.length > 0) await destroyCascades(model, cascades, oldRows, ctx.transaction, ctx.options);
+  if (cascades.length > 0 && oldRows.length > 0) await destroyCascades(cascades, oldRows, ctx.transaction, ctx.options);
 
   const wantsNew = updating && (listening!.after || edits.some((e) => Object.keys(e).length > 0));
   const trackOld = wantsNew && pg18 && movesIdentity(model, statement);
