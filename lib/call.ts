@@ -18,7 +18,12 @@ export const CALL = Symbol.for('sequelize-bulk-signals/call@2');
  * One signalled Sequelize call (`Model.update`, `instance.save`, …): what it is, who listens, its
  * transaction. Sequelize clones options deeply; a call is shared, not copied (`clone` returns itself).
  */
+const BRAND = Symbol.for('sequelize-bulk-signals/write-call@2');
+
 export class WriteCall {
+  /** A brand, not `instanceof`: a call made by one build of the library is seen by the other build's seams. */
+  readonly [BRAND] = true;
+
   /**
    * The rows instance statements of this call wrote, by instance, as the tapped statement returned them: the
    * new version (insert, update) or the deleted row (delete).
@@ -74,10 +79,14 @@ export class WriteCall {
  */
 export function callIn(options: unknown, model: ModelStatic<Model>, instance?: Model): WriteCall | undefined {
   const tagged = (options as AnyOptions | undefined)?.[CALL];
-  if (tagged instanceof WriteCall) return tagged.owns(model, instance) ? tagged : undefined;
+  if (isCall(tagged)) return tagged.owns(model, instance) ? tagged : undefined;
   const running = currentScope().writing;
-  return running instanceof WriteCall && running.owns(model, instance)
+  return isCall(running) && running.owns(model, instance)
     && (options as AnyOptions | undefined)?.transaction === running.ctx.transaction ? running : undefined;
+}
+
+export function isCall(value: unknown): value is WriteCall {
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
 }
 
 /** Runs Sequelize's own method for a call, with the call in the async scope (see `callIn`). */

@@ -1,5 +1,5 @@
 import type { Model, ModelStatic, Transaction } from 'sequelize';
-import { eventName, type EventName, type Family, type Operation, type Signal, type Via } from './events';
+import { eventName, type ContextValue, type EventName, type Family, type Operation, type Signal, type Via } from './events';
 import { RecursionLimitError } from './errors';
 import { installStateOf } from './install-state';
 import { matchingIndices } from './conditions';
@@ -9,6 +9,7 @@ import { deferUntilCommit } from './on-commit';
 import { receiversFor, type Entry } from './registry';
 import { currentScope, runInScope } from './scope';
 import { beforeEvents } from './listening';
+import { debugLog } from './debug';
 
 export type { Rows };
 
@@ -43,7 +44,7 @@ function freezeSignal(ctx: OperationContext, event: EventName, rows: Rows, conte
     soft: ctx.soft,
     transaction: ctx.transaction,
     options: ctx.options,
-    context,
+    context: context as ContextValue,
   });
 }
 
@@ -70,6 +71,9 @@ export async function emit(ctx: OperationContext, event: EventName, rows: Rows):
     let signal: Signal<Model>;
     if (entry.when) {
       const indices = matchingIndices(entry.when, rows.newRecords, rows.oldRecords);
+      if (debugLog.dispatch.enabled) {
+        debugLog.dispatch('%s.%s%s: when %s matched %d of %d row(s)', ctx.model.name, event, entry.name ? ` (${entry.name})` : '', entry.when.description, indices.length, total);
+      }
       if (indices.length === 0) continue;
       signal = indices.length === total ? (full ??= freezeSignal(ctx, event, rows, context)) : subset(ctx, event, rows, indices, context);
     } else {

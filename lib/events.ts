@@ -27,6 +27,22 @@ export type Via = 'instance' | 'model';
 // model (`(s: Signal<Model>) => …`) can be registered on a specific one.
 export type AttributeName<M extends Model> = M extends Model ? Extract<keyof Attributes<M>, string> : never;
 
+/**
+ * The type of `signal.context` (and of `bulkSignals.withContext`'s value). Empty until an application declares
+ * it once, by declaration merging; `signal.context` is `unknown` until then.
+ *
+ * @example
+ * declare module 'sequelize-bulk-signals' {
+ *   interface SignalContext { userId: number }
+ * }
+ * bulkSignals.on(Account, 'afterUpdate', ({ context }) => audit(context?.userId));
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by applications through declaration merging
+export interface SignalContext {}
+
+/** `SignalContext` when an application declared one, else `unknown`. */
+export type ContextValue = keyof SignalContext extends never ? unknown : SignalContext | undefined;
+
 /** What every receiver gets: one readonly object per call. */
 export interface Signal<M extends Model, E extends EventName = EventName> {
   /** The event being delivered. */
@@ -53,7 +69,7 @@ export interface Signal<M extends Model, E extends EventName = EventName> {
   /** The options the caller passed to the Sequelize call. */
   readonly options: Readonly<Record<string, unknown>>;
   /** The value of the innermost `bulkSignals.withContext(value, fn)` around the write (e.g. the acting user). */
-  readonly context: unknown;
+  readonly context: ContextValue;
 }
 
 /**
@@ -73,6 +89,9 @@ export interface BulkSignalEventMap<M extends Model> {
 }
 
 export type EventName = keyof BulkSignalEventMap<Model>;
+
+/** The events whose receivers may ask for `onCommit` delivery. */
+export type AfterEventName = Extract<EventName, `after${string}`>;
 
 /** A function that receives one event's payload. It may be async; it is awaited before the next one runs. */
 export type Receiver<M extends Model, E extends EventName> = (signal: BulkSignalEventMap<M>[E]) => unknown;

@@ -38,15 +38,23 @@ export function installStateOf(sequelize: Sequelize | undefined): InstallState |
   return sequelize ? (sequelize as unknown as Carrier)[STATE] : undefined;
 }
 
-export function markInstalled(sequelize: Sequelize, options: InstallOptions): InstallState {
-  const state: InstallState = {
-    options: {
-      warnOnMultipleReceivers: options.warnOnMultipleReceivers ?? true,
-      maxDepth: options.maxDepth ?? 8,
-      onCommitError: options.onCommitError ?? warnOnCommitError,
-      chunkSize: options.chunkSize,
-    },
+/** The options with their defaults. */
+export function effectiveOptions(options: InstallOptions): InstallState['options'] {
+  return {
+    warnOnMultipleReceivers: options.warnOnMultipleReceivers ?? true,
+    maxDepth: options.maxDepth ?? 8,
+    onCommitError: options.onCommitError ?? warnOnCommitError,
+    chunkSize: options.chunkSize,
   };
+}
+
+/** The options whose effective values differ between two installs. */
+export function differingOptions(a: InstallState['options'], b: InstallState['options']): string[] {
+  return (Object.keys(a) as (keyof InstallState['options'])[]).filter((k) => a[k] !== b[k]);
+}
+
+export function markInstalled(sequelize: Sequelize, options: InstallOptions): InstallState {
+  const state: InstallState = { options: effectiveOptions(options) };
   Object.defineProperty(sequelize, STATE, { value: state, enumerable: false, configurable: true });
   return state;
 }

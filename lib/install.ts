@@ -1,6 +1,6 @@
 import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { InstallError } from './errors';
-import { installStateOf, markInstalled, type InstallOptions } from './install-state';
+import { differingOptions, effectiveOptions, installStateOf, markInstalled, type InstallOptions } from './install-state';
 import { modelBaseOf } from './internals';
 import { installSeams } from './seams';
 import { installStatementTap } from './statement-tap';
@@ -94,7 +94,8 @@ function isSequelize(target: unknown): target is Sequelize {
 /**
  * Installs the signal normalizer on one Sequelize instance: every model of it, defined before or after this
  * call (plain Sequelize or sequelize-typescript), produces signals on every write path. A second call on the
- * same instance is a no-op. Models with no receivers keep vanilla behaviour and cost.
+ * same instance with the same options is a no-op; with other options it throws `InstallError`. Models with no
+ * receivers keep vanilla behaviour and cost.
  *
  * @example
  * const sequelize = new Sequelize(process.env.DATABASE_URL);
@@ -104,16 +105,27 @@ export function installBulkSignals(sequelize: Sequelize, options: InstallOptions
   if (!isSequelize(sequelize)) {
     throw new InstallError(`installBulkSignals expected a Sequelize instance, got ${sequelize === null ? 'null' : typeof sequelize}`);
   }
-  if (installStateOf(sequelize)) return;
+  if (options === null || typeof options !== 'object') {
+    throw new InstallError(`installBulkSignals options must be an object, got ${String(options)}`);
+  }
+  const installed = installStateOf(sequelize);
+  if (installed) {
+    const differing = differingOptions(installed.options, effectiveOptions(options));
+    if (differing.length === 0) return;
+    throw new InstallError(
+      `installBulkSignals: this Sequelize instance is installed already, with other options (${differing.join(', ')}); `
+        + 'install once, at start-up, with the options you want',
+    );
+  }
   const dialect = sequelize.getDialect();
   if (dialect !== 'postgres') {
     throw new InstallError(`installBulkSignals supports PostgreSQL; this Sequelize instance uses '${dialect}'`);
   }
-  if (options === null || typeof options !== 'object') {
-    throw new InstallError(`installBulkSignals options must be an object, got ${String(options)}`);
-  }
   if (options.maxDepth !== undefined && !(Number.isInteger(options.maxDepth) && options.maxDepth > 0)) {
     throw new InstallError(`installBulkSignals: maxDepth must be a positive integer, got ${String(options.maxDepth)}`);
+  }
+  if (options.chunkSize !== undefined && !(Number.isInteger(options.chunkSize) && options.chunkSize > 0)) {
+    throw new InstallError(`installBulkSignals: chunkSize must be a positive integer, got ${String(options.chunkSize)}`);
   }
   const base = modelBaseOf(sequelize);
   patchModelBase(base);

@@ -2,6 +2,7 @@ import type { Model, ModelStatic } from 'sequelize';
 import { eventName, type EventName, type Family } from './events';
 import { listensFor } from './registry';
 import { currentScope } from './scope';
+import { debugLog } from './debug';
 
 /** Who listens to one call, decided once, before anything is read. */
 export interface Listening {
@@ -20,9 +21,15 @@ export function beforeEvents(family: Family, bypassValidation: boolean): EventNa
  * listens. `undefined` means the call runs exactly as Sequelize alone runs it.
  */
 export function listeningFor(model: ModelStatic<Model>, family: Family, options: Readonly<Record<string, unknown>> | undefined): Listening | undefined {
-  if (options?.bypassSignals === true || currentScope().bypass) return undefined;
+  if (options?.bypassSignals === true) return skipped(model, family, 'bypassSignals: true');
+  if (currentScope().bypass) return skipped(model, family, 'inside bulkSignals.bypass');
   const before = listensFor(model, beforeEvents(family, options?.bypassValidation === true));
   const after = listensFor(model, [eventName('after', family)]);
-  return before || after ? { before, after } : undefined;
+  return before || after ? { before, after } : skipped(model, family, 'no receiver');
+}
+
+function skipped(model: ModelStatic<Model>, family: Family, why: string): undefined {
+  if (debugLog.call.enabled) debugLog.call('%s %s: no signals (%s)', model.name, family.toLowerCase(), why);
+  return undefined;
 }
 

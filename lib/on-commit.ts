@@ -1,4 +1,5 @@
 import type { Transaction } from 'sequelize';
+import { shared } from './shared';
 
 interface Pending {
   /** The transaction (or savepoint) the write ran in. */
@@ -20,10 +21,13 @@ interface Root {
   settle(): void;
 }
 
-const roots = new WeakMap<Tx, Root>();
-const hooked = new WeakSet<Tx>();
-/** The last transaction, in this process, with deliveries pending for each row (`Model\0key`). */
-const lastWriter = new Map<string, Root>();
+// Shared by the CommonJS and ESM builds (see `shared`): a transaction is hooked once, and row order holds across them.
+const { roots, hooked, lastWriter } = shared('on-commit@1', () => ({
+  roots: new WeakMap<Tx, Root>(),
+  hooked: new WeakSet<Tx>(),
+  /** The last transaction, in this process, with deliveries pending for each row (`Model\0key`). */
+  lastWriter: new Map<string, Root>(),
+}));
 
 function rootOf(t: Tx): Tx {
   let root = t;

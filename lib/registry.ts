@@ -1,13 +1,17 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { InvalidReceiverError, NotInstalledError } from './errors';
 import { isCondition, type Condition } from './conditions';
-import { EVENT_NAMES, Priority, type AttributeName, type BulkSignalEventMap, type EventName, type Receiver } from './events';
+import {
+  EVENT_NAMES, Priority, type AfterEventName, type AttributeName, type BulkSignalEventMap, type ContextValue, type EventName, type Receiver,
+} from './events';
 import { installStateOf } from './install-state';
+import { debugLog } from './debug';
 import { runInScope } from './scope';
-import { canonicalModel, isModelClass } from './data/model-info';
+import { shared } from './shared';
+import { canonicalModel, isModelClass, isUninitialisedModelClass } from './data/model-info';
 
-/** Options of `bulkSignals.on`. */
-export interface ReceiverOptions<M extends Model = Model> {
+/** Options of `bulkSignals.on`. `E` is the event, so `onCommit` only type-checks on after events. */
+export interface ReceiverOptions<M extends Model = Model, E extends EventName = EventName> {
   /** Lower runs first; see {@link Priority}. Default `Priority.NORMAL` (50). */
   priority?: number;
   /**
@@ -19,7 +23,12 @@ export interface ReceiverOptions<M extends Model = Model> {
    * After events only: deliver once the outermost transaction has committed (never after a rollback or a
    * failed COMMIT). The write is final by then: a throw goes to `onCommitError`, not to the caller.
    */
-  onCommit?: boolean;
+  onCommit?: E extends AfterEventName ? boolean : false;
+  /**
+   * A name for the receiver (in debug logs). A named receiver is a deliberate extra receiver: it never raises
+   * the "more than one receiver" warning.
+   */
+  name?: string;
 }
 
 export interface Entry {
@@ -28,19 +37,17 @@ export interface Entry {
   readonly seq: number;
   readonly when: Condition | undefined;
   readonly onCommit: boolean;
+  readonly name: string | undefined;
 }
 
 interface RegistryState {
-  readonly byModel: WeakMap<object, Map<EventName, readonly Entry[]>>;
+  readonly byModel: Map<object, Map<EventName, readonly Entry[]>>;
   readonly warned: WeakMap<object, Set<EventName>>;
   seq: number;
 }
 
-const KEY = Symbol.for('sequelize-bulk-signals/registry@1');
-type Holder = { [KEY]?: RegistryState };
-
-// One registry per process, kept on globalThis so a second copy of the module (CJS and ESM) shares it.
-const state: RegistryState = ((globalThis as Holder)[KEY] ??= { byModel: new WeakMap(), warned: new WeakMap(), seq: 0 });
+// One registry per process, shared by the CommonJS and ESM builds.
+const state: RegistryState = shared('registry@2', () => ({ byModel: new Map(), warned: new WeakMap(), seq: 0 }));
 
 const EMPTY: readonly Entry[] = Object.freeze([]);
 const EVENTS = new Set<string>(EVENT_NAMES);
@@ -63,87 +70,89 @@ function nameOf(target: unknown): string {
   return target === null ? 'null' : typeof target;
 }
 
-function on<M extends Model, E extends EventName>(
-  model: ModelStatic<M>,
-  event: E,
-  receiver: Receiver<M, E>,
-  options: ReceiverOptions<M> = {},
-): () => void {
-  if (!isModelClass(model)) {
-    throw new InvalidReceiverError(
-      `bulkSignals.on expected a Sequelize model class as its first argument, got ${nameOf(model)}`,
-      { event: String(event) },
-    );
-  }
-  const modelName = model.name;
-  if (typeof event !== 'string' || !EVENTS.has(event)) {
-    throw new InvalidReceiverError(
-      `bulkSignals.on(${modelName}, ${JSON.stringify(event)}): unknown event; expected one of ${EVENT_NAMES.join(', ')}`,
+function fail(message: string, modelName?: string, event?: string): never {
+  throw new InvalidReceiverError(message, { ...(modelName ? { modelName } : {}), ...(event ? { event } : {}) });
+}
+
+/** The model `on` registers for, or a typed error saying why `target` is not one. */
+function modelTarget(target: unknown, event: unknown): ModelStatic<Model> {
+  if (isModelClass(target)) return target;
+  if (isUninitialisedModelClass(target)) {
+    const modelName = (target as { name: string }).name;
+    throw new NotInstalledError(
+      `bulkSignals.on(${modelName}, ${JSON.stringify(event)}): ${modelName} is not initialised on a Sequelize instance yet; `
+        + 'add it (Model.init, sequelize.define or sequelize.addModels) to an instance that ran installBulkSignals(sequelize) first',
       { modelName, event: String(event) },
     );
   }
-  if (typeof receiver !== 'function') {
-    throw new InvalidReceiverError(
-      `bulkSignals.on(${modelName}, '${event}'): the receiver must be a function, got ${nameOf(receiver)}`,
-      { modelName, event },
-    );
+  return fail(`bulkSignals.on expected a Sequelize model class as its first argument, got ${nameOf(target)}`, undefined, String(event));
+}
+
+/** Checks the event, the receiver and the options; returns the options with their defaults. */
+function checked(model: ModelStatic<Model>, event: unknown, receiver: unknown, options: unknown): Required<Pick<ReceiverOptions, 'priority'>> & ReceiverOptions {
+  const modelName = model.name;
+  if (typeof event !== 'string' || !EVENTS.has(event)) {
+    fail(`bulkSignals.on(${modelName}, ${JSON.stringify(event)}): unknown event; expected one of ${EVENT_NAMES.join(', ')}`, modelName, String(event));
   }
-  const priority = options.priority ?? Priority.NORMAL;
-  if (typeof priority !== 'number' || !Number.isFinite(priority)) {
-    throw new InvalidReceiverError(
-      `bulkSignals.on(${modelName}, '${event}'): priority must be a finite number, got ${String(priority)}`,
-      { modelName, event },
-    );
+  const at = `bulkSignals.on(${modelName}, '${event}')`;
+  if (typeof receiver !== 'function') fail(`${at}: the receiver must be a function, got ${nameOf(receiver)}`, modelName, event);
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    fail(`${at}: options must be an object, got ${nameOf(options)}`, modelName, event);
   }
-  if (options.when !== undefined && !isCondition(options.when)) {
-    throw new InvalidReceiverError(
-      `bulkSignals.on(${modelName}, '${event}'): when must be a condition built with changed(), changedTo(), `
-        + `changedFrom(), isEqual(), and(), or() or not(), got ${nameOf(options.when)}`,
-      { modelName, event },
-    );
+  const o = (options ?? {}) as ReceiverOptions;
+  const priority = o.priority ?? Priority.NORMAL;
+  if (typeof priority !== 'number' || !Number.isFinite(priority)) fail(`${at}: priority must be a finite number, got ${String(priority)}`, modelName, event);
+  checkCondition(model, at, event, o.when);
+  if (o.onCommit !== undefined && typeof o.onCommit !== 'boolean') fail(`${at}: onCommit must be a boolean, got ${nameOf(o.onCommit)}`, modelName, event);
+  if (o.onCommit && !event.startsWith('after')) {
+    fail(`${at}: onCommit delivery is for after events only (afterCreate, afterUpdate, afterDelete)`, modelName, event);
   }
-  if (options.when) {
-    const unknown = options.when.fields.filter((f) => !(f in model.getAttributes()));
-    if (unknown.length) {
-      throw new InvalidReceiverError(
-        `bulkSignals.on(${modelName}, '${event}'): the condition reads ${unknown.join(', ')}, which ${modelName} does not have`,
-        { modelName, event },
-      );
-    }
+  if (o.name !== undefined && typeof o.name !== 'string') fail(`${at}: name must be a string, got ${nameOf(o.name)}`, modelName, event);
+  return { ...o, priority };
+}
+
+function checkCondition(model: ModelStatic<Model>, at: string, event: string, when: unknown): void {
+  if (when === undefined) return;
+  if (!isCondition(when)) {
+    fail(`${at}: when must be a condition built with changed(), changedTo(), changedFrom(), isEqual(), and(), or() or not(), got ${nameOf(when)}`, model.name, event);
   }
-  if (options.onCommit !== undefined && typeof options.onCommit !== 'boolean') {
-    throw new InvalidReceiverError(`bulkSignals.on(${modelName}, '${event}'): onCommit must be a boolean, got ${nameOf(options.onCommit)}`, { modelName, event });
-  }
-  if (options.onCommit && !event.startsWith('after')) {
-    throw new InvalidReceiverError(
-      `bulkSignals.on(${modelName}, '${event}'): onCommit delivery is for after events only (afterCreate, afterUpdate, afterDelete)`,
-      { modelName, event },
-    );
-  }
+  const unknown = when.fields.filter((f) => !(f in model.getAttributes()));
+  if (unknown.length) fail(`${at}: the condition reads ${unknown.join(', ')}, which ${model.name} does not have`, model.name, event);
+}
+
+function on<M extends Model, E extends EventName>(
+  target: ModelStatic<M>,
+  event: E,
+  receiver: Receiver<M, E>,
+  options?: ReceiverOptions<M, E>,
+): () => void {
+  const model = modelTarget(target, event);
+  const o = checked(model, event, receiver, options);
   const installed = installStateOf(model.sequelize);
   if (!installed) {
     throw new NotInstalledError(
-      `bulkSignals.on(${modelName}, '${event}'): ${modelName} ${model.sequelize ? 'belongs to a Sequelize instance that never ran' : 'is not initialised on a Sequelize instance; initialise it and run'} installBulkSignals(sequelize) first, or its writes would never signal`,
-      { modelName, event },
+      `bulkSignals.on(${model.name}, '${event}'): ${model.name} belongs to a Sequelize instance that never ran installBulkSignals(sequelize); `
+        + 'install it first, or its writes would never signal',
+      { modelName: model.name, event },
     );
   }
-
   const key = canonicalModel(model);
   let byEvent = state.byModel.get(key);
   if (!byEvent) state.byModel.set(key, (byEvent = new Map()));
   const current = byEvent.get(event) ?? EMPTY;
-  if (current.length >= 1 && installed.options.warnOnMultipleReceivers) warnOnce(key, modelName, event, current.length + 1);
-
   const entry: Entry = Object.freeze({
     receiver: receiver as Entry['receiver'],
-    priority,
+    priority: o.priority,
     seq: state.seq++,
-    when: options.when as Condition | undefined,
-    onCommit: options.onCommit === true,
+    when: o.when as Condition | undefined,
+    onCommit: o.onCommit === true,
+    name: o.name,
   });
+  if (installed.options.warnOnMultipleReceivers) warnOnSecond(key, model.name, event, [...current, entry]);
   // Copy on write: a dispatch already iterating the old array is unaffected by (un)subscribes.
-  const next = [...current, entry].sort((a, b) => a.priority - b.priority || a.seq - b.seq);
-  byEvent.set(event, Object.freeze(next));
+  byEvent.set(event, Object.freeze([...current, entry].sort((a, b) => a.priority - b.priority || a.seq - b.seq)));
+  debugLog.registry('on %s.%s%s priority %d%s%s', model.name, event, o.name ? ` (${o.name})` : '', o.priority,
+    o.when ? ` when ${o.when.description}` : '', o.onCommit ? ' onCommit' : '');
 
   return function off(): void {
     const list = byEvent!.get(event) ?? EMPTY;
@@ -151,44 +160,54 @@ function on<M extends Model, E extends EventName>(
   };
 }
 
-function warnOnce(key: object, modelName: string, event: EventName, count: number): void {
+/**
+ * "One trigger per object": a second receiver for a model and event, both without a `when` condition and
+ * without a `name`, raises one process warning. Conditional receivers handle their own rows, and named ones
+ * were added on purpose.
+ */
+function warnOnSecond(key: object, modelName: string, event: EventName, entries: readonly Entry[]): void {
+  const plain = entries.filter((e) => !e.when && !e.name);
+  if (plain.length < 2) return;
   let events = state.warned.get(key);
   if (!events) state.warned.set(key, (events = new Set()));
   if (events.has(event)) return;
   events.add(event);
   process.emitWarning(
-    `${modelName} now has ${count} receivers for '${event}'. One receiver per model and event keeps the order `
-      + 'of side effects obvious; turn this off with installBulkSignals(sequelize, { warnOnMultipleReceivers: false }).',
+    `${modelName} now has ${plain.length} receivers for '${event}' without a condition or a name. One receiver per model and `
+      + 'event keeps the order of side effects obvious; name deliberate extra receivers (bulkSignals.on(…, { name })), '
+      + 'or turn this off with installBulkSignals(sequelize, { warnOnMultipleReceivers: false }).',
     { type: 'BulkSignalsWarning', code: 'BULK_SIGNALS_MULTIPLE_RECEIVERS' },
   );
 }
 
 /**
- * Runs `fn` with no signals for any write inside it (an AsyncLocalStorage scope: concurrent work outside
- * the scope still signals).
+ * Removes receivers: every receiver of `model` (its events, all of them), or with no argument every receiver
+ * of every model. Meant for test suites, between specs.
  *
  * @example
- * await bulkSignals.bypass(() => Account.update({ flagged: false }, { where: {} }));
+ * afterEach(() => bulkSignals.off());
  */
-function bypass<T>(fn: () => T): T {
-  if (typeof fn !== 'function') {
-    throw new InvalidReceiverError(`bulkSignals.bypass expected a function, got ${nameOf(fn)}`);
+function off(model?: ModelStatic<Model>): void {
+  if (model === undefined) {
+    state.byModel.clear();
+    return;
   }
+  state.byModel.delete(canonicalModel(modelTarget(model, undefined)));
+}
+
+/** Runs `fn` with no signals for any write inside it (an AsyncLocalStorage scope: concurrent work outside still signals). */
+function bypass<T>(fn: () => T): T {
+  if (typeof fn !== 'function') fail(`bulkSignals.bypass expected a function, got ${nameOf(fn)}`);
   return runInScope({ bypass: true }, fn);
 }
 
 /**
  * Runs `fn` with `value` as the signal context: every signal produced by writes inside it carries
  * `signal.context === value` (an AsyncLocalStorage scope: isolated between concurrent requests; an inner
- * `withContext` shadows an outer one until it returns).
- *
- * @example
- * app.use((req, res, next) => bulkSignals.withContext({ userId: req.user.id }, next));
+ * `withContext` shadows an outer one until it returns). Declare its type once with `SignalContext`.
  */
-function withContext<T>(value: unknown, fn: () => T): T {
-  if (typeof fn !== 'function') {
-    throw new InvalidReceiverError(`bulkSignals.withContext expected a function as its second argument, got ${nameOf(fn)}`);
-  }
+function withContext<T>(value: ContextValue, fn: () => T): T {
+  if (typeof fn !== 'function') fail(`bulkSignals.withContext expected a function as its second argument, got ${nameOf(fn)}`);
   return runInScope({ context: value }, fn);
 }
 
@@ -200,10 +219,17 @@ function has<M extends Model>(model: ModelStatic<M>, event: EventName): boolean 
 /**
  * The process-wide receiver registry.
  *
+ * - `on(Model, event, receiver, options?)` registers a receiver and returns a function that removes it;
+ * - `off(Model?)` removes every receiver of a model, or of every model; `clear()` is `off()`;
+ * - `bypass(fn)` runs `fn` with no signals; `withContext(value, fn)` sets `signal.context` for writes in `fn`;
+ * - `has(Model, event)` says whether anyone listens.
+ *
  * @example
  * const off = bulkSignals.on(Account, 'afterUpdate', ({ oldRecords, newRecords }) => { ... });
  * off(); // unsubscribe
+ * await bulkSignals.bypass(() => Account.update({ flagged: false }, { where: {} }));
+ * app.use((req, res, next) => bulkSignals.withContext({ userId: req.user.id }, next));
  */
-export const bulkSignals = Object.freeze({ on, bypass, withContext, has });
+export const bulkSignals = shared('bulk-signals@2', () => Object.freeze({ on, off, clear: () => off(), bypass, withContext, has }));
 
 export type { BulkSignalEventMap };

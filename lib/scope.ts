@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { shared } from './shared';
 
 /** What the current async scope says about signals. */
 export interface SignalScope {
@@ -15,12 +16,8 @@ export interface SignalScope {
 
 const ROOT: SignalScope = Object.freeze({ bypass: false, chain: Object.freeze([]), context: undefined, receiving: undefined, writing: undefined });
 
-const KEY = Symbol.for('sequelize-bulk-signals/scope@1');
-type Holder = { [KEY]?: AsyncLocalStorage<SignalScope> };
-
 // One storage per process, even when the CJS and ESM builds are both loaded.
-const storage: AsyncLocalStorage<SignalScope> =
-  ((globalThis as Holder)[KEY] ??= new AsyncLocalStorage<SignalScope>());
+const storage = shared('scope@2', () => new AsyncLocalStorage<SignalScope>());
 
 export function currentScope(): SignalScope {
   return storage.getStore() ?? ROOT;

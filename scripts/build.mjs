@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Builds the package: CommonJS + declarations with tsc into dist/cjs, and an ESM entry (dist/esm) that
-// re-exports the CommonJS build, so `import` and `require` share one module instance (one registry).
+// Builds the package: CommonJS + declarations + source maps with tsc into dist/cjs, and a real ESM build
+// (one bundled module, `sequelize` and `debug` left as imports) with esbuild into dist/esm. An application
+// that loads both builds still has one registry, one scope and one set of error classes: the library keeps
+// them on `Symbol.for` keys of globalThis (lib/shared.ts).
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dist = path.join(root, 'dist');
@@ -15,10 +17,19 @@ const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const res = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 if (res.status !== 0) process.exit(res.status ?? 1);
 
-const require = createRequire(import.meta.url);
-const names = Object.keys(require(path.join(dist, 'cjs', 'index.js'))).filter((n) => n !== '__esModule');
-mkdirSync(path.join(dist, 'esm'), { recursive: true });
-writeFileSync(path.join(dist, 'esm', 'index.mjs'),
-  `import cjs from '../cjs/index.js';\n\nexport const {\n  ${names.join(',\n  ')},\n} = cjs;\n`);
-writeFileSync(path.join(dist, 'esm', 'index.d.mts'), `export * from '../cjs/index.js';\n`);
-console.log(`built dist/cjs and dist/esm (${names.length} exports: ${names.join(', ')})`);
+await build({
+  entryPoints: [path.join(root, 'lib', 'index.ts')],
+  outfile: path.join(dist, 'esm', 'index.mjs'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node18',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+  // lib/debug.ts loads `debug` through this at run time, so a bundler never inlines it.
+  banner: { js: "import { createRequire as __bulkSignalsCreateRequire } from 'node:module';\nconst __bulkSignalsRequire = __bulkSignalsCreateRequire(import.meta.url);" },
+});
+// The ESM build's types are the CommonJS build's declarations, as ESM.
+writeFileSync(path.join(dist, 'esm', 'index.d.mts'), "export * from '../cjs/index.js';\n");
+console.log('built dist/cjs (tsc) and dist/esm (esbuild)');

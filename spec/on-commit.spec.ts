@@ -165,7 +165,8 @@ describe('onCommit delivery', () => {
   });
 
   it('is for after events only', () => {
-    expect(() => bulkSignals.on(Account, 'beforeUpdate', () => undefined, { onCommit: true }))
+    // Untyped callers get a run-time error; typed ones do not compile (spec/types/signals.ts).
+    expect(() => bulkSignals.on(Account, 'beforeUpdate', () => undefined, { onCommit: true as false }))
       .to.throw(InvalidReceiverError, /onCommit delivery is for after events only/);
     expect(() => bulkSignals.on(Account, 'afterUpdate', () => undefined, { onCommit: 'yes' as never }))
       .to.throw(InvalidReceiverError, /onCommit must be a boolean, got string/);

@@ -1,5 +1,5 @@
 import type { Model, ModelStatic } from 'sequelize';
-import { WriteCall, contextFor, type AnyOptions } from '../call';
+import { WriteCall, contextFor, isCall, type AnyOptions } from '../call';
 import { emit, emitAfter, emitBefore, rowsOf } from '../dispatch';
 import { eventName } from '../events';
 import { ConcurrentWriteError } from '../errors';
@@ -30,7 +30,7 @@ export interface BulkInsertStatement {
 export function includedInsertCall(options: Row): WriteCall | undefined {
   const outer = currentScope().writing;
   const model = options.model as ModelStatic<Model> | undefined;
-  if (!(outer instanceof WriteCall) || !model || options.transaction !== outer.ctx.transaction) return undefined;
+  if (!isCall(outer) || !model || options.transaction !== outer.ctx.transaction) return undefined;
   const target = canonicalModel(model);
   const listening = listeningFor(target, 'Create', outer.ctx.options);
   if (!listening) return undefined;

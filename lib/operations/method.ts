@@ -1,5 +1,5 @@
 import type { Model, ModelStatic } from 'sequelize';
-import { CALL, WriteCall, type AnyOptions } from '../call';
+import { CALL, isCall, type AnyOptions } from '../call';
 import { installStateOf } from '../install-state';
 import { clsTransaction } from '../internals';
 import { canonicalModel } from '../data/model-info';
@@ -24,7 +24,7 @@ export function ownArgs(args: unknown[], at: number, model: ModelStatic<Model>, 
   const options = args[at] as AnyOptions | undefined;
   if (!options || typeof options !== 'object') return args;
   const call = options[CALL];
-  const foreignCall = call !== undefined && !(call instanceof WriteCall && call.owns(model, instance));
+  const foreignCall = call !== undefined && !(isCall(call) && call.owns(model, instance));
   if (!foreignCall && options[TAP] === undefined) return args;
   const { [CALL]: _call, [TAP]: _tap, ...rest } = options;
   const out = [...args];
@@ -38,7 +38,7 @@ export function ownArgs(args: unknown[], at: number, model: ModelStatic<Model>, 
  */
 export function reentered(args: unknown[], at: number, name: string, model: ModelStatic<Model>, instance?: Model): boolean {
   const call = (args[at] as AnyOptions | undefined)?.[CALL];
-  return call instanceof WriteCall && call.method === name && call.owns(model, instance);
+  return isCall(call) && call.method === name && call.owns(model, instance);
 }
 
 /**

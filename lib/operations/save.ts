@@ -10,6 +10,7 @@ import { buildRecords, currentValues } from '../data/records';
 import { joinRowSave } from './row-batch';
 import { oldRowOf } from './row-write';
 import { editsOf } from './where-write';
+import { debugLog } from '../debug';
 import { modelOf, ownArgs, reentered, warnOutsideTransaction, type Original } from './method';
 
 /** Carries the public operation name from `Model.create` / `instance.update` / `instance.restore` down to `save`. */
@@ -31,6 +32,7 @@ export function wrapSave(original: Original): Original {
     const options = args[0] as AnyOptions | undefined;
     const owner = callIn(options, model, instance);
     if (owner) {
+      if (debugLog.call.enabled) debugLog.call('%s.save: part of %s.%s', model.name, owner.model.name, owner.ctx.operation);
       // individualHooks rows of a Model.update or a bulkCreate: one before phase for all of them.
       if (owner.shape !== 'instance' && owner.listening) return joinRowSave(owner, instance, original, args);
       return original.apply(this, args);

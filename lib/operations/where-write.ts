@@ -10,6 +10,7 @@ import { generatorFor, identityIn, identitySql } from '../data/sql';
 import { updateRowsFromValues, type RowWrite } from '../data/update-from-values';
 import { StatementTap } from '../statement-tap';
 import { destroyCascades, listeningCascades } from './cascade';
+import { debugLog } from '../debug';
 
 /**
  * One where-based statement as Sequelize's query interface receives it (`bulkUpdate`, `bulkDelete`,
@@ -74,6 +75,11 @@ export async function writeWhere(call: WriteCall, statement: WhereStatement): Pr
   const cascades = deleting && statement.type === 'BULKDELETE' ? listeningCascades(model) : [];
   const single = !listening.before && call.chunkSize === undefined && !statement.truncate && cascades.length === 0
     && (pg18 || statement.type === 'BULKDELETE' || !movesIdentity(model, statement));
+  if (debugLog.call.enabled) {
+    const how = single ? `one statement (${statement.type === 'BULKDELETE' ? 'DELETE … RETURNING' : pg18 ? 'RETURNING old.*, new.*' : 'data-modifying CTE'})`
+      : call.chunkSize !== undefined ? `locked read in chunks of ${call.chunkSize}` : statement.truncate ? 'LOCK TABLE, read, TRUNCATE' : 'locked read, then the statement';
+    debugLog.call('%s.%s (%s): %s', model.name, call.ctx.operation, call.ctx.family.toLowerCase(), how);
+  }
   return single ? writeInOneStatement(call, statement, pg18) : writeLocked(call, statement, pg18, cascades);
 }
 
@@ -119,6 +125,7 @@ async function writeInOneStatement(call: WriteCall, statement: WhereStatement, p
   }
   const result = await statement.send(narrowed(statement.where, restriction), tap);
   const returned = inCallerOrder(call, tap.rows ?? [], (r) => parseRow(model, r, 'o')!);
+  if (debugLog.call.enabled) debugLog.call('%s.%s: %d row(s) written', model.name, call.ctx.operation, returned.length);
   if (returned.length > 0 && call.listening!.after) {
     const olds = buildRecords(model, returned.map((r) => parseRow(model, r, 'o')!), true);
     const news = call.ctx.family === 'Update' ? buildRecords(model, returned.map((r) => parseRow(model, r, 'n')!), true) : [];
@@ -143,6 +150,7 @@ async function writeLocked(call: WriteCall, statement: WhereStatement, pg18: boo
   for (;;) {
     const limit = call.chunkSize === undefined ? remaining : Math.min(call.chunkSize, remaining ?? Infinity);
     const locked = await readLocked(target, query, { limit, after, predictions: statement.predictions });
+    if (debugLog.call.enabled) debugLog.call('%s.%s: %d row(s) read locked', model.name, call.ctx.operation, locked.rows.length);
     if (locked.rows.length === 0 && results.length > 0) break;
     results.push(await writeBatch(call, statement, locked.rows, locked.predicted, pg18, cascades));
     if (call.chunkSize === undefined || locked.rows.length < limit!) break;

@@ -42,8 +42,23 @@ bulkSignals.on(Account, 'afterUpdate', () => undefined, { when: changed('balanse
 // @ts-expect-error -- the same inside a combinator
 bulkSignals.on(Account, 'afterUpdate', () => undefined, { when: or(changedTo('balance', 1), changedFrom('nme', 'x')) });
 
-const context: unknown = bulkSignals.withContext({ user: 1 }, () => 'ok');
+const context: string = bulkSignals.withContext({ userId: 1 }, () => 'ok');
 void context;
+// @ts-expect-error -- the declared context type (spec/types/context.ts) is checked
+bulkSignals.withContext({ user: 1 }, () => 'ok');
+bulkSignals.on(Account, 'afterUpdate', ({ context: who }) => {
+  const id: number | undefined = who?.userId;
+  // @ts-expect-error -- a field the declared context does not have
+  void who?.nope;
+  void id;
+});
+
+// @ts-expect-error -- onCommit is for after events only
+bulkSignals.on(Account, 'beforeUpdate', () => undefined, { onCommit: true });
+bulkSignals.on(Account, 'afterCreate', () => undefined, { onCommit: true, name: 'mailer' });
+bulkSignals.off(Account);
+bulkSignals.off();
+bulkSignals.clear();
 
 // @ts-expect-error -- priority is a number
 bulkSignals.on(Account, 'beforeCreate', () => undefined, { priority: 'high' });
