@@ -156,17 +156,19 @@ describe('bulkUpdate', () => {
     const [a, b] = await load();
     a!.balance = 999;
     const twin = Account.build({ id: 1, name: 'twin' }, { isNewRecord: false });
-    const cases: [unknown, RegExp][] = [
-      [bulkUpdate(Account, [a!, Account.build({ name: 'new' })]), /item 1 is not saved yet/],
-      [bulkUpdate(Account, [a!, (await Ledger.create({ label: 'x', amount: 1 }, { bypassSignals: true })) as never]), /item 1 is not a Account instance \(got a Ledger\)/],
-      [bulkUpdate(Account, [a!, twin]), /items 0 and 1 have the same primary key/],
-      [bulkUpdate(Account, [a!], { fields: ['nope' as never] }), /'nope' is not an attribute of Account/],
-      [bulkUpdate(Account, [a!], { fields: ['id'] }), /'id' is the primary key/],
-      [bulkUpdate(Account, [a!], { batchSize: 0 }), /batchSize must be a positive integer, got 0/],
-      [bulkUpdate({} as never, [a!]), /expected a model class/],
+    const ledger = (await Ledger.create({ label: 'x', amount: 1 }, { bypassSignals: true })) as never;
+    // Thunks: each call starts when it is awaited, so no rejection waits unhandled.
+    const cases: [() => Promise<unknown>, RegExp][] = [
+      [() => bulkUpdate(Account, [a!, Account.build({ name: 'new' })]), /item 1 is not saved yet/],
+      [() => bulkUpdate(Account, [a!, ledger]), /item 1 is not a Account instance \(got a Ledger\)/],
+      [() => bulkUpdate(Account, [a!, twin]), /items 0 and 1 have the same primary key/],
+      [() => bulkUpdate(Account, [a!], { fields: ['nope' as never] }), /'nope' is not an attribute of Account/],
+      [() => bulkUpdate(Account, [a!], { fields: ['id'] }), /'id' is the primary key/],
+      [() => bulkUpdate(Account, [a!], { batchSize: 0 }), /batchSize must be a positive integer, got 0/],
+      [() => bulkUpdate({} as never, [a!]), /expected a model class/],
     ];
-    for (const [promise, message] of cases) {
-      const error = await rejection(promise as Promise<unknown>);
+    for (const [call, message] of cases) {
+      const error = await rejection(call());
       expect(error).to.be.instanceOf(InvalidInputError);
       expect((error as Error).message).to.match(message).and.match(/nothing was written$/);
     }
@@ -234,14 +236,14 @@ describe('bulkDestroy', () => {
   });
 
   it('refuses bad input before writing', async () => {
-    const cases: [Promise<unknown>, RegExp][] = [
-      [bulkDestroy(Account, [1, null as never]), /item 1 has no value for the primary key \(id\)/],
-      [bulkDestroy(Account, [Account.build({ name: 'x' })]), /item 0 is not saved yet/],
-      [bulkDestroy(Membership, [1]), /item 0 is a single value, but Membership's primary key has 2 columns/],
-      [bulkDestroy(Account, [Membership.build({ groupId: 1, userId: 1, role: 'r' }, { isNewRecord: false }) as never]), /item 0 is a Membership, not a Account/],
+    const cases: [() => Promise<unknown>, RegExp][] = [
+      [() => bulkDestroy(Account, [1, null as never]), /item 1 has no value for the primary key \(id\)/],
+      [() => bulkDestroy(Account, [Account.build({ name: 'x' })]), /item 0 is not saved yet/],
+      [() => bulkDestroy(Membership, [1]), /item 0 is a single value, but Membership's primary key has 2 columns/],
+      [() => bulkDestroy(Account, [Membership.build({ groupId: 1, userId: 1, role: 'r' }, { isNewRecord: false }) as never]), /item 0 is a Membership, not a Account/],
     ];
-    for (const [promise, message] of cases) {
-      const error = await rejection(promise);
+    for (const [call, message] of cases) {
+      const error = await rejection(call());
       expect(error).to.be.instanceOf(InvalidInputError);
       expect((error as Error).message).to.match(message);
     }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { DataTypes, Op, QueryTypes, literal, type Model, type Sequelize } from 'sequelize';
 import { bulkSignals, bulkUpdate, type Signal } from '../lib';
 import { serverMajor } from './support/database';
+import { collectWarnings } from './support/helpers';
 import { Receivers, Recorder } from './support/recorder';
 import { outcome, plain, useTwins } from './support/twin';
 
@@ -372,20 +373,12 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
   it('a write inside a receiver without signal.transaction is warned about, naming both', async () => {
     await reset();
     const { Item, Owner } = twins.installed.models;
-    const warnings: Error[] = [];
-    const onWarning = (w: Error) => warnings.push(w);
-    process.on('warning', onWarning);
     receivers.add(bulkSignals.on(Item, 'afterUpdate', async () => {
       await Owner.update({ name: 'x' }, { where: { id: 2 } });
     }));
-    try {
-      await Item.update({ qty: 1 }, { where: { id: 4 } });
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', onWarning);
-    }
-    expect(warnings.map((w) => (w as Error & { code?: string }).code)).to.include('BULK_SIGNALS_OUTSIDE_TRANSACTION');
-    expect(warnings.find((w) => (w as Error & { code?: string }).code === 'BULK_SIGNALS_OUTSIDE_TRANSACTION')!.message).to.match(/Owner\.update .* Item\.afterUpdate/);
+    const warnings = await collectWarnings(() => Item.update({ qty: 1 }, { where: { id: 4 } }));
+    expect(warnings.map((w) => w.code)).to.include('BULK_SIGNALS_OUTSIDE_TRANSACTION');
+    expect(warnings.find((w) => w.code === 'BULK_SIGNALS_OUTSIDE_TRANSACTION')!.message).to.match(/Owner\.update .* Item\.afterUpdate/);
   });
 
   it('installing changes nothing for instances built from its options, hook resets or later spies', async () => {

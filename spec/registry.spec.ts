@@ -3,7 +3,10 @@ import { DataTypes, Model, Sequelize } from 'sequelize';
 import {
   BulkSignalsError, InstallError, InvalidReceiverError, NotInstalledError, Priority, bulkSignals, installBulkSignals,
 } from '../lib';
+import { Column, DataType, Model as TypedModel, Table } from 'sequelize-typescript';
+import { changed } from '../lib';
 import { connect, type TestDatabase } from './support/database';
+import { collectWarnings } from './support/helpers';
 import { Receivers } from './support/recorder';
 
 function thrown(fn: () => unknown): unknown {
@@ -26,7 +29,7 @@ describe('installBulkSignals and the registry', () => {
     db = connect({}, false);
     Early.init(attributes, { sequelize: db.sequelize, tableName: 'reg_early', timestamps: false });
     installBulkSignals(db.sequelize, { warnOnMultipleReceivers: true });
-    installBulkSignals(db.sequelize); // a second call is a no-op
+    installBulkSignals(db.sequelize); // a second call with the same (effective) options is a no-op
     Late.init(attributes, { sequelize: db.sequelize, tableName: 'reg_late', timestamps: false });
     await db.sequelize.sync({ force: true });
   });
@@ -62,7 +65,7 @@ describe('installBulkSignals and the registry', () => {
 
   it('runs receivers by priority, ties in registration order, and off() unsubscribes', async () => {
     const order: string[] = [];
-    const add = (name: string, priority?: number) => bulkSignals.on(Early, 'beforeUpdate', () => { order.push(name); }, priority === undefined ? {} : { priority });
+    const add = (name: string, priority?: number) => bulkSignals.on(Early, 'beforeUpdate', () => { order.push(name); }, priority === undefined ? { name } : { priority, name });
     const offNormal = add('normal-1');
     receivers.add(offNormal);
     receivers.add(add('lowest', Priority.LOWEST));
@@ -81,38 +84,59 @@ describe('installBulkSignals and the registry', () => {
   });
 
   it('warns once when a model and event get a second receiver', async () => {
-    const warnings: Error[] = [];
-    const listener = (w: Error) => warnings.push(w);
-    process.on('warning', listener);
-    try {
+    const warnings = await collectWarnings(() => {
       receivers.add(bulkSignals.on(Early, 'afterDelete', () => undefined));
       receivers.add(bulkSignals.on(Early, 'afterDelete', () => undefined));
       receivers.add(bulkSignals.on(Early, 'afterDelete', () => undefined));
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', listener);
-    }
+    });
     expect(warnings).to.have.length(1);
     expect(warnings[0]).to.include({ name: 'BulkSignalsWarning', code: 'BULK_SIGNALS_MULTIPLE_RECEIVERS' });
     expect(warnings[0]!.message).to.contain('Early').and.contain('afterDelete');
+  });
+
+  it('does not warn for receivers with a when condition or a name: those are deliberate', async () => {
+    const warnings = await collectWarnings(() => {
+      receivers.add(bulkSignals.on(Early, 'afterCreate', () => undefined));
+      receivers.add(bulkSignals.on(Early, 'afterCreate', () => undefined, { when: changed('n') }));
+      receivers.add(bulkSignals.on(Early, 'afterCreate', () => undefined, { name: 'search-index' }));
+    });
+    expect(warnings).to.deep.equal([]);
+  });
+
+  it('off(model) removes every receiver of a model, off() and clear() every receiver', async () => {
+    const seen: string[] = [];
+    bulkSignals.on(Early, 'afterCreate', () => { seen.push('early'); }, { name: 'a' });
+    bulkSignals.on(Early, 'afterUpdate', () => { seen.push('early-update'); }, { name: 'b' });
+    bulkSignals.on(Late, 'afterCreate', () => { seen.push('late'); }, { name: 'c' });
+    bulkSignals.off(Early);
+    expect([bulkSignals.has(Early, 'afterCreate'), bulkSignals.has(Early, 'afterUpdate'), bulkSignals.has(Late, 'afterCreate')]).to.deep.equal([false, false, true]);
+    await Early.create({ n: 1 });
+    await Late.create({ n: 1 });
+    expect(seen).to.deep.equal(['late']);
+    bulkSignals.on(Early, 'afterCreate', () => { seen.push('early'); }, { name: 'd' });
+    bulkSignals.clear();
+    expect([bulkSignals.has(Early, 'afterCreate'), bulkSignals.has(Late, 'afterCreate')]).to.deep.equal([false, false]);
+  });
+
+  it('a second install with other options throws, naming them', () => {
+    const error = thrown(() => installBulkSignals(db.sequelize, { maxDepth: 3 })) as Error;
+    expect(error).to.be.instanceOf(InstallError);
+    expect(error.message).to.match(/installed already, with other options \(maxDepth\)/);
   });
 
   it('does not warn when the instance was installed with warnOnMultipleReceivers: false', async () => {
     const quiet = connect();
     class Quiet extends Model {}
     Quiet.init(attributes, { sequelize: quiet.sequelize, tableName: 'reg_quiet' });
-    const warnings: Error[] = [];
-    const listener = (w: Error) => warnings.push(w);
-    process.on('warning', listener);
     try {
-      receivers.add(bulkSignals.on(Quiet, 'afterDelete', () => undefined));
-      receivers.add(bulkSignals.on(Quiet, 'afterDelete', () => undefined));
-      await new Promise((resolve) => setImmediate(resolve));
+      const warnings = await collectWarnings(() => {
+        receivers.add(bulkSignals.on(Quiet, 'afterDelete', () => undefined));
+        receivers.add(bulkSignals.on(Quiet, 'afterDelete', () => undefined));
+      });
+      expect(warnings).to.deep.equal([]);
     } finally {
-      process.off('warning', listener);
       await quiet.sequelize.close();
     }
-    expect(warnings).to.deep.equal([]);
   });
 
   describe('bad input gets a typed error naming what was expected', () => {
@@ -122,6 +146,8 @@ describe('installBulkSignals and the registry', () => {
       ['a receiver that is not a function', () => bulkSignals.on(Early, 'afterUpdate', 'log' as never), InvalidReceiverError, /Early.*afterUpdate.*function.*string/],
       ['a non-finite priority', () => bulkSignals.on(Early, 'afterUpdate', () => undefined, { priority: Number.NaN }), InvalidReceiverError, /Early.*afterUpdate.*finite.*NaN/],
       ['bypass without a function', () => bulkSignals.bypass(undefined as never), InvalidReceiverError, /bypass expected a function/],
+      ['null options', () => bulkSignals.on(Early, 'afterUpdate', () => undefined, null as never), InvalidReceiverError, /Early.*afterUpdate.*options must be an object, got null/],
+      ['a name that is not a string', () => bulkSignals.on(Early, 'afterUpdate', () => undefined, { name: 3 as never }), InvalidReceiverError, /name must be a string/],
       ['install on something else', () => installBulkSignals({} as Sequelize), InstallError, /expected a Sequelize instance/],
     ];
     for (const [what, fn, type, message] of cases) {
@@ -144,6 +170,18 @@ describe('installBulkSignals and the registry', () => {
       } finally {
         await plain.sequelize.close();
       }
+    });
+
+    it('a sequelize-typescript model not added to a Sequelize instance yet (NotInstalledError, as for an uninstalled one)', () => {
+      @Table({ tableName: 'reg_loose' })
+      class Loose extends TypedModel {
+        @Column({ type: DataType.INTEGER })
+        declare n: number;
+      }
+      const error = thrown(() => bulkSignals.on(Loose, 'afterCreate', () => undefined)) as NotInstalledError;
+      expect(error).to.be.instanceOf(NotInstalledError);
+      expect(error).to.include({ modelName: 'Loose', event: 'afterCreate' });
+      expect(error.message).to.match(/not initialised on a Sequelize instance yet; add it .*addModels/);
     });
 
     it('a non-PostgreSQL dialect', async () => {
