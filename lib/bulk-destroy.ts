@@ -1,6 +1,7 @@
 import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { Op, type WhereOptions } from 'sequelize';
 import { InvalidInputError } from './errors';
+import { valuesOf } from './internals';
 import { canonicalModel, internals, isModelClass, keyOf } from './data/model-info';
 import type { Row } from './data/records';
 import { ORDER } from './operations/destroy';
@@ -17,27 +18,36 @@ export interface BulkDestroyOptions extends SignalCallOptions {
 
 function fail(model: ModelStatic<Model> | undefined, message: string): never {
   throw new InvalidInputError(`bulkDestroy(${model?.name ?? '?'}): ${message}; nothing was written`, {
-    ...(model ? { modelName: model.name } : {}), event: 'beforeDelete',
+    ...(model ? { modelName: model.name } : {}),
+    event: 'beforeDelete',
   });
 }
 
 /** The primary key of one item: an instance, a key value (single-column keys) or an object of key values. */
 function keyRowOf(model: ModelStatic<Model>, item: unknown, index: number): Row {
   const pks = internals(model).primaryKeyAttributes;
+  const values = valuesOfItem(model, item, index);
+  if (pks.some((pk) => values[pk] == null)) fail(model, `item ${index} has no value for the primary key (${pks.join(', ')})`);
+  return Object.fromEntries(pks.map((pk) => [pk, values[pk]]));
+}
+
+function isKeyObject(item: unknown): item is Row {
+  return item !== null && typeof item === 'object' && !(item instanceof Date) && !Buffer.isBuffer(item);
+}
+
+/** The values an item carries: an instance's, an object of key values, or a single key value. */
+function valuesOfItem(model: ModelStatic<Model>, item: unknown, index: number): Row {
   const ctor = (item as { constructor?: unknown } | null)?.constructor;
-  let values: Row;
   if (isModelClass(ctor)) {
     if (canonicalModel(ctor) !== canonicalModel(model)) fail(model, `item ${index} is a ${ctor.name}, not a ${model.name}`);
     if ((item as Model).isNewRecord) fail(model, `item ${index} is not saved yet (isNewRecord)`);
-    values = (item as Model).dataValues as Row;
-  } else if (item !== null && typeof item === 'object' && !(item instanceof Date) && !Buffer.isBuffer(item)) {
-    values = item as Row;
-  } else {
-    if (pks.length !== 1) fail(model, `item ${index} is a single value, but ${model.name}'s primary key has ${pks.length} columns; pass objects`);
-    values = { [pks[0]!]: item };
+    return valuesOf(item as Model);
   }
-  if (pks.some((pk) => values[pk] == null)) fail(model, `item ${index} has no value for the primary key (${pks.join(', ')})`);
-  return Object.fromEntries(pks.map((pk) => [pk, values[pk]]));
+  if (isKeyObject(item)) return item;
+  const pks = internals(model).primaryKeyAttributes;
+  if (pks.length !== 1)
+    fail(model, `item ${index} is a single value, but ${model.name}'s primary key has ${pks.length} columns; pass objects`);
+  return { [pks[0]!]: item };
 }
 
 /**
@@ -59,8 +69,8 @@ export async function bulkDestroy<M extends Model>(
   if (internals(model).primaryKeyAttributes.length === 0) fail(model, `${model.name} has no primary key`);
   const keyed = new Map<string, Row>();
   items.forEach((item, i) => {
-    const row = keyRowOf(model as ModelStatic<Model>, item, i);
-    const key = keyOf(model as ModelStatic<Model>, row);
+    const row = keyRowOf(model, item, i);
+    const key = keyOf(model, row);
     if (!keyed.has(key)) keyed.set(key, row);
   });
   if (keyed.size === 0) return 0;

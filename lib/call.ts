@@ -63,7 +63,9 @@ export class WriteCall {
 
   /** Whether this call is the one Sequelize runs for `model` (and, for instance calls, `instance`). */
   owns(model: ModelStatic<Model>, instance?: Model): boolean {
-    return canonicalModel(model) === this.ctx.model && (this.instance === undefined || instance === undefined || this.instance === instance);
+    return (
+      canonicalModel(model) === this.ctx.model && (this.instance === undefined || instance === undefined || this.instance === instance)
+    );
   }
 
   clone(): this {
@@ -81,8 +83,9 @@ export function callIn(options: unknown, model: ModelStatic<Model>, instance?: M
   const tagged = (options as AnyOptions | undefined)?.[CALL];
   if (isCall(tagged)) return tagged.owns(model, instance) ? tagged : undefined;
   const running = currentScope().writing;
-  return isCall(running) && running.owns(model, instance)
-    && (options as AnyOptions | undefined)?.transaction === running.ctx.transaction ? running : undefined;
+  return isCall(running) && running.owns(model, instance) && (options as AnyOptions | undefined)?.transaction === running.ctx.transaction
+    ? running
+    : undefined;
 }
 
 export function isCall(value: unknown): value is WriteCall {
@@ -148,7 +151,9 @@ export function chunkSizeFor(model: ModelStatic<Model>, options: AnyOptions | un
   const size = options?.chunkSize ?? installStateOf(model.sequelize)?.options.chunkSize;
   if (size === undefined) return undefined;
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
-    throw new InvalidInputError(`${model.name}: chunkSize must be a positive integer, got ${String(size)}; nothing was written`, { modelName: model.name });
+    throw new InvalidInputError(`${model.name}: chunkSize must be a positive integer, got ${JSON.stringify(size)}; nothing was written`, {
+      modelName: model.name,
+    });
   }
   return size;
 }

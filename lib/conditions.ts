@@ -1,5 +1,6 @@
 import type { Model } from 'sequelize';
 import { sameValue } from './data/diff';
+import { valuesOf } from './internals';
 
 /** One row of a signal as a condition sees it: `old` is absent for creates, `new` for deletes. */
 export interface RowPair {
@@ -31,8 +32,8 @@ function condition<F extends string>(fields: readonly F[], description: string, 
 }
 
 // A row that does not exist on one side (before a create, after a delete) reads as NULL there.
-const before = (pair: RowPair, field: string): unknown => (pair.old ? pair.old.dataValues[field] : null) ?? null;
-const after = (pair: RowPair, field: string): unknown => (pair.new ? pair.new.dataValues[field] : null) ?? null;
+const before = (pair: RowPair, field: string): unknown => (pair.old ? valuesOf(pair.old)[field] : null) ?? null;
+const after = (pair: RowPair, field: string): unknown => (pair.new ? valuesOf(pair.new)[field] : null) ?? null;
 /** The row's current value: the new one, or for a delete the old one. */
 const current = (pair: RowPair, field: string): unknown => (pair.new ? after(pair, field) : before(pair, field));
 
@@ -48,14 +49,20 @@ export function changed<F extends string>(field: F): Condition<F> {
 
 /** `field` changed, and its new value equals `value`. */
 export function changedTo<F extends string>(field: F, value: unknown): Condition<F> {
-  return condition([field], `changedTo(${field}, ${JSON.stringify(value)})`,
-    (p) => !sameValue(before(p, field), after(p, field)) && sameValue(after(p, field), value ?? null));
+  return condition(
+    [field],
+    `changedTo(${field}, ${JSON.stringify(value)})`,
+    (p) => !sameValue(before(p, field), after(p, field)) && sameValue(after(p, field), value ?? null),
+  );
 }
 
 /** `field` changed, and its old value equals `value`. */
 export function changedFrom<F extends string>(field: F, value: unknown): Condition<F> {
-  return condition([field], `changedFrom(${field}, ${JSON.stringify(value)})`,
-    (p) => !sameValue(before(p, field), after(p, field)) && sameValue(before(p, field), value ?? null));
+  return condition(
+    [field],
+    `changedFrom(${field}, ${JSON.stringify(value)})`,
+    (p) => !sameValue(before(p, field), after(p, field)) && sameValue(before(p, field), value ?? null),
+  );
 }
 
 /** The row's value of `field` (the new row's; for deletes the old row's) equals `value`. */
@@ -65,14 +72,20 @@ export function isEqual<F extends string>(field: F, value: unknown): Condition<F
 
 /** Every condition holds. */
 export function and<F extends string>(...conditions: Condition<F>[]): Condition<F> {
-  return condition(conditions.flatMap((c) => c.fields), conditions.map((c) => c.description).join(' and '),
-    (p) => conditions.every((c) => c.test(p)));
+  return condition(
+    conditions.flatMap((c) => c.fields),
+    conditions.map((c) => c.description).join(' and '),
+    (p) => conditions.every((c) => c.test(p)),
+  );
 }
 
 /** At least one condition holds. */
 export function or<F extends string>(...conditions: Condition<F>[]): Condition<F> {
-  return condition(conditions.flatMap((c) => c.fields), `(${conditions.map((c) => c.description).join(' or ')})`,
-    (p) => conditions.some((c) => c.test(p)));
+  return condition(
+    conditions.flatMap((c) => c.fields),
+    `(${conditions.map((c) => c.description).join(' or ')})`,
+    (p) => conditions.some((c) => c.test(p)),
+  );
 }
 
 /** The condition does not hold. */

@@ -5,6 +5,7 @@ import { installStateOf } from './install-state';
 import { matchingIndices } from './conditions';
 import { changedFields, type Rows } from './data/diff';
 import { hasPrimaryKey, keyOf, storedAttributes } from './data/model-info';
+import { valuesOf } from './internals';
 import { deferUntilCommit } from './on-commit';
 import { receiversFor, type Entry } from './registry';
 import { currentScope, runInScope } from './scope';
@@ -26,13 +27,12 @@ export interface OperationContext {
   readonly soft: boolean;
 }
 
-
 /** The rows of one dispatch, with `changedFields` computed the one way (see `changedFields`). */
 export function rowsOf(ctx: OperationContext, oldRecords: readonly Model[], newRecords: readonly Model[]): Rows {
   return { oldRecords, newRecords, changedFields: changedFields(ctx.family, oldRecords, newRecords, storedAttributes(ctx.model)) };
 }
 
-function freezeSignal(ctx: OperationContext, event: EventName, rows: Rows, context: unknown): Signal<Model> {
+function freezeSignal(ctx: OperationContext, event: EventName, rows: Rows, context: ContextValue): Signal<Model> {
   return Object.freeze({
     event,
     model: ctx.model,
@@ -40,19 +40,57 @@ function freezeSignal(ctx: OperationContext, event: EventName, rows: Rows, conte
     via: ctx.via,
     newRecords: Object.freeze([...rows.newRecords]),
     oldRecords: Object.freeze([...rows.oldRecords]),
-    changedFields: Object.freeze([...rows.changedFields]) as Signal<Model>['changedFields'],
+    changedFields: Object.freeze([...rows.changedFields] as Signal<Model>['changedFields'][number][]),
     soft: ctx.soft,
     transaction: ctx.transaction,
     options: ctx.options,
-    context: context as ContextValue,
+    context,
   });
 }
 
 /** The pairs at `indices` of a signal, with `changedFields` recomputed for them. */
-function subset(ctx: OperationContext, event: EventName, rows: Rows, indices: readonly number[], context: unknown): Signal<Model> {
+function subset(ctx: OperationContext, event: EventName, rows: Rows, indices: readonly number[], context: ContextValue): Signal<Model> {
   const newRecords = rows.newRecords.length ? indices.map((i) => rows.newRecords[i]!) : [];
   const oldRecords = rows.oldRecords.length ? indices.map((i) => rows.oldRecords[i]!) : [];
-  return freezeSignal(ctx, event, { newRecords, oldRecords, changedFields: changedFields(ctx.family, oldRecords, newRecords, rows.changedFields) }, context);
+  return freezeSignal(
+    ctx,
+    event,
+    { newRecords, oldRecords, changedFields: changedFields(ctx.family, oldRecords, newRecords, rows.changedFields) },
+    context,
+  );
+}
+
+/** The signals of one event, built once per distinct set of rows (a condition may pick a subset). */
+class SignalsOf {
+  private full: Signal<Model> | undefined;
+  private rowKeys: string[] | undefined;
+  readonly total: number;
+  readonly context = currentScope().context;
+
+  constructor(
+    readonly ctx: OperationContext,
+    readonly event: EventName,
+    readonly rows: Rows,
+  ) {
+    this.total = Math.max(rows.newRecords.length, rows.oldRecords.length);
+  }
+
+  /** The signal for `entry`, or `undefined` when its condition matches no row. */
+  for(entry: Entry): Signal<Model> | undefined {
+    if (!entry.when) return (this.full ??= freezeSignal(this.ctx, this.event, this.rows, this.context));
+    const indices = matchingIndices(entry.when, this.rows.newRecords, this.rows.oldRecords);
+    if (debugLog.dispatch.enabled) {
+      const who = `${this.ctx.model.name}.${this.event}${entry.name ? ` (${entry.name})` : ''}`;
+      debugLog.dispatch('%s: when %s matched %d of %d row(s)', who, entry.when.description, indices.length, this.total);
+    }
+    if (indices.length === 0) return undefined;
+    if (indices.length === this.total) return (this.full ??= freezeSignal(this.ctx, this.event, this.rows, this.context));
+    return subset(this.ctx, this.event, this.rows, indices, this.context);
+  }
+
+  keys(): string[] {
+    return (this.rowKeys ??= keysOf(this.ctx, this.rows));
+  }
 }
 
 /**
@@ -62,36 +100,16 @@ function subset(ctx: OperationContext, event: EventName, rows: Rows, indices: re
 export async function emit(ctx: OperationContext, event: EventName, rows: Rows): Promise<void> {
   const receivers = receiversFor(ctx.model, event);
   if (receivers.length === 0) return;
-  const { chain: outer, context } = currentScope();
-  const total = Math.max(rows.newRecords.length, rows.oldRecords.length);
-  let full: Signal<Model> | undefined;
-  let rowKeys: string[] | undefined;
+  const signals = new SignalsOf(ctx, event, rows);
   const now: [Entry, Signal<Model>][] = [];
   for (const entry of receivers) {
-    let signal: Signal<Model>;
-    if (entry.when) {
-      const indices = matchingIndices(entry.when, rows.newRecords, rows.oldRecords);
-      if (debugLog.dispatch.enabled) {
-        debugLog.dispatch('%s.%s%s: when %s matched %d of %d row(s)', ctx.model.name, event, entry.name ? ` (${entry.name})` : '', entry.when.description, indices.length, total);
-      }
-      if (indices.length === 0) continue;
-      signal = indices.length === total ? (full ??= freezeSignal(ctx, event, rows, context)) : subset(ctx, event, rows, indices, context);
-    } else {
-      signal = full ??= freezeSignal(ctx, event, rows, context);
-    }
-    if (entry.onCommit) deferUntilCommit(ctx.transaction, () => deliverAfterCommit(entry, signal), rowKeys ??= keysOf(ctx, rows));
+    const signal = signals.for(entry);
+    if (!signal) continue;
+    if (entry.onCommit) deferUntilCommit(ctx.transaction, () => deliverAfterCommit(entry, signal), signals.keys());
     else now.push([entry, signal]);
   }
   if (now.length === 0) return;
-  const chain = [...outer, `${ctx.model.name}.${event}`];
-  const maxDepth = installStateOf(ctx.model.sequelize)?.options.maxDepth ?? 8;
-  if (chain.length > maxDepth) {
-    throw new RecursionLimitError(
-      `Receivers nested deeper than maxDepth ${maxDepth}: ${chain.join(' → ')}. A receiver keeps writing a model `
-        + 'whose receivers write again; raise maxDepth in installBulkSignals if the depth is intended.',
-      { modelName: ctx.model.name, event, chain },
-    );
-  }
+  const chain = nestedChain(ctx, event);
   await runInScope({ chain, receiving: ctx.transaction, writing: undefined }, async () => {
     for (const [{ receiver }, signal] of now) {
       await (receiver as (s: Signal<Model>) => unknown)(signal);
@@ -99,17 +117,33 @@ export async function emit(ctx: OperationContext, event: EventName, rows: Rows):
   });
 }
 
+/** The receiver chain with this event added; deeper than `maxDepth` throws `RecursionLimitError`. */
+function nestedChain(ctx: OperationContext, event: EventName): string[] {
+  const chain = [...currentScope().chain, `${ctx.model.name}.${event}`];
+  const maxDepth = installStateOf(ctx.model.sequelize)?.options.maxDepth ?? 8;
+  if (chain.length > maxDepth) {
+    throw new RecursionLimitError(
+      `Receivers nested deeper than maxDepth ${maxDepth}: ${chain.join(' → ')}. A receiver keeps writing a model ` +
+        'whose receivers write again; raise maxDepth in installBulkSignals if the depth is intended.',
+      { modelName: ctx.model.name, event, chain },
+    );
+  }
+  return chain;
+}
+
 /** The rows a signal is about, as `Model\0key` (on-commit deliveries of each row follow its commit order). */
 function keysOf(ctx: OperationContext, rows: Rows): string[] {
   if (!hasPrimaryKey(ctx.model)) return [];
   const records = rows.newRecords.length ? [...rows.newRecords, ...rows.oldRecords] : rows.oldRecords;
-  return [...new Set(records.map((r) => `${ctx.model.name}\u0000${keyOf(ctx.model, (r as unknown as { dataValues: Record<string, unknown> }).dataValues)}`))];
+  return [...new Set(records.map((r) => `${ctx.model.name}\u0000${keyOf(ctx.model, valuesOf(r))}`))];
 }
 
 /** Runs an onCommit receiver after COMMIT, outside any receiver chain; its error goes to `onCommitError`. */
 async function deliverAfterCommit(entry: Entry, signal: Signal<Model>): Promise<void> {
   try {
-    await runInScope({ chain: [], bypass: false, receiving: undefined, writing: undefined }, async () => (entry.receiver as (s: Signal<Model>) => unknown)(signal));
+    await runInScope({ chain: [], bypass: false, receiving: undefined, writing: undefined }, () =>
+      (entry.receiver as (s: Signal<Model>) => unknown)(signal),
+    );
   } catch (error) {
     const handler = installStateOf(signal.model.sequelize)?.options.onCommitError;
     try {

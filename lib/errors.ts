@@ -65,8 +65,14 @@ const errors = shared('errors@1', () => {
   }
 
   return {
-    BulkSignalsError, InvalidReceiverError, InstallError, NotInstalledError, UnsupportedOperationError, RecursionLimitError,
-    ConcurrentWriteError, InvalidInputError,
+    BulkSignalsError,
+    InvalidReceiverError,
+    InstallError,
+    NotInstalledError,
+    UnsupportedOperationError,
+    RecursionLimitError,
+    ConcurrentWriteError,
+    InvalidInputError,
   };
 });
 

@@ -101,9 +101,15 @@ export type Family = 'Create' | 'Update' | 'Delete';
 export type Phase = 'validate' | 'before' | 'after';
 
 export const EVENT_NAMES: readonly EventName[] = Object.freeze([
-  'validateCreate', 'beforeCreate', 'afterCreate',
-  'validateUpdate', 'beforeUpdate', 'afterUpdate',
-  'validateDelete', 'beforeDelete', 'afterDelete',
+  'validateCreate',
+  'beforeCreate',
+  'afterCreate',
+  'validateUpdate',
+  'beforeUpdate',
+  'afterUpdate',
+  'validateDelete',
+  'beforeDelete',
+  'afterDelete',
 ]);
 
 export function eventName(phase: Phase, family: Family): EventName {

@@ -5,9 +5,26 @@ export type { InstallOptions } from './install-state';
 export { bulkSignals, type ReceiverOptions } from './registry';
 export { Priority, EVENT_NAMES } from './events';
 export { and, changed, changedFrom, changedTo, isEqual, not, or, type Condition, type RowPair } from './conditions';
-export type { AfterEventName, AttributeName, BulkSignalEventMap, ContextValue, EventName, Operation, Receiver, Signal, SignalContext, Via } from './events';
+export type {
+  AfterEventName,
+  AttributeName,
+  BulkSignalEventMap,
+  ContextValue,
+  EventName,
+  Operation,
+  Receiver,
+  Signal,
+  SignalContext,
+  Via,
+} from './events';
 export type { SignalCallOptions } from './options';
 export {
-  BulkSignalsError, ConcurrentWriteError, InstallError, InvalidInputError, InvalidReceiverError, NotInstalledError, RecursionLimitError,
+  BulkSignalsError,
+  ConcurrentWriteError,
+  InstallError,
+  InvalidInputError,
+  InvalidReceiverError,
+  NotInstalledError,
+  RecursionLimitError,
   UnsupportedOperationError,
 } from './errors';

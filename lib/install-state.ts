@@ -61,8 +61,8 @@ export function markInstalled(sequelize: Sequelize, options: InstallOptions): In
 
 function warnOnCommitError(error: unknown, signal: Signal<Model>): void {
   const warning = new Error(
-    `An onCommit receiver for ${signal.model.name} '${signal.event}' threw after COMMIT: ${error instanceof Error ? error.message : String(error)}. `
-      + 'The write is committed; handle such errors with installBulkSignals(sequelize, { onCommitError }).',
+    `An onCommit receiver for ${signal.model.name} '${signal.event}' threw after COMMIT: ${error instanceof Error ? error.message : String(error)}. ` +
+      'The write is committed; handle such errors with installBulkSignals(sequelize, { onCommitError }).',
     { cause: error },
   );
   warning.name = 'BulkSignalsWarning';

@@ -52,7 +52,11 @@ function wrapAll(target: Record<string, unknown>, wrappers: Record<string, Wrapp
  * wrappers, so their calls signal too (a wrapper reached twice for one call passes the inner call through).
  */
 function patchBetween(model: ModelStatic<Model>, base: ModelStatic<Model>): void {
-  for (let cls = Object.getPrototypeOf(model) as ModelStatic<Model> | null; cls && cls !== base; cls = Object.getPrototypeOf(cls) as ModelStatic<Model> | null) {
+  for (
+    let cls = Object.getPrototypeOf(model) as ModelStatic<Model> | null;
+    cls && cls !== base;
+    cls = Object.getPrototypeOf(cls) as ModelStatic<Model> | null
+  ) {
     if (Object.prototype.hasOwnProperty.call(cls, PATCHED)) continue;
     wrapAll(cls as unknown as Record<string, unknown>, STATIC_WRAPPERS, true);
     wrapAll(cls.prototype as unknown as Record<string, unknown>, INSTANCE_WRAPPERS, true);
@@ -78,17 +82,24 @@ function patchModelBase(Model: ModelStatic<Model>): void {
       patchBetween(this, Model);
       return result;
     },
-    writable: true, configurable: true, enumerable: false,
+    writable: true,
+    configurable: true,
+    enumerable: false,
   });
   Object.defineProperty(Model, PATCHED, { value: true });
 }
 
 function isSequelize(target: unknown): target is Sequelize {
   const s = target as Partial<Sequelize> | null;
-  return typeof s === 'object' && s !== null
-    && typeof s.define === 'function' && typeof s.getQueryInterface === 'function'
-    && typeof s.getDialect === 'function' && typeof s.transaction === 'function'
-    && typeof s.models === 'object';
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.define === 'function' &&
+    typeof s.getQueryInterface === 'function' &&
+    typeof s.getDialect === 'function' &&
+    typeof s.transaction === 'function' &&
+    typeof s.models === 'object'
+  );
 }
 
 /**
@@ -102,35 +113,43 @@ function isSequelize(target: unknown): target is Sequelize {
  * installBulkSignals(sequelize);
  */
 export function installBulkSignals(sequelize: Sequelize, options: InstallOptions = {}): void {
+  checkArguments(sequelize, options);
+  if (alreadyInstalled(sequelize, options)) return;
+  const dialect = sequelize.getDialect();
+  if (dialect !== 'postgres') {
+    throw new InstallError(`installBulkSignals supports PostgreSQL; this Sequelize instance uses '${dialect}'`);
+  }
+  const base = modelBaseOf(sequelize);
+  patchModelBase(base);
+  for (const model of Object.values(sequelize.models)) patchBetween(model, base);
+  installStatementTap(sequelize);
+  installSeams(sequelize);
+  markInstalled(sequelize, options);
+}
+
+function checkArguments(sequelize: Sequelize, options: InstallOptions): void {
   if (!isSequelize(sequelize)) {
     throw new InstallError(`installBulkSignals expected a Sequelize instance, got ${sequelize === null ? 'null' : typeof sequelize}`);
   }
   if (options === null || typeof options !== 'object') {
     throw new InstallError(`installBulkSignals options must be an object, got ${String(options)}`);
   }
+  for (const name of ['maxDepth', 'chunkSize'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw new InstallError(`installBulkSignals: ${name} must be a positive integer, got ${String(value)}`);
+    }
+  }
+}
+
+/** A second install with the same options is a no-op; with other options it is a mistake worth an error. */
+function alreadyInstalled(sequelize: Sequelize, options: InstallOptions): boolean {
   const installed = installStateOf(sequelize);
-  if (installed) {
-    const differing = differingOptions(installed.options, effectiveOptions(options));
-    if (differing.length === 0) return;
-    throw new InstallError(
-      `installBulkSignals: this Sequelize instance is installed already, with other options (${differing.join(', ')}); `
-        + 'install once, at start-up, with the options you want',
-    );
-  }
-  const dialect = sequelize.getDialect();
-  if (dialect !== 'postgres') {
-    throw new InstallError(`installBulkSignals supports PostgreSQL; this Sequelize instance uses '${dialect}'`);
-  }
-  if (options.maxDepth !== undefined && !(Number.isInteger(options.maxDepth) && options.maxDepth > 0)) {
-    throw new InstallError(`installBulkSignals: maxDepth must be a positive integer, got ${String(options.maxDepth)}`);
-  }
-  if (options.chunkSize !== undefined && !(Number.isInteger(options.chunkSize) && options.chunkSize > 0)) {
-    throw new InstallError(`installBulkSignals: chunkSize must be a positive integer, got ${String(options.chunkSize)}`);
-  }
-  const base = modelBaseOf(sequelize);
-  patchModelBase(base);
-  for (const model of Object.values(sequelize.models)) patchBetween(model as ModelStatic<Model>, base);
-  installStatementTap(sequelize);
-  installSeams(sequelize);
-  markInstalled(sequelize, options);
+  if (!installed) return false;
+  const differing = differingOptions(installed.options, effectiveOptions(options));
+  if (differing.length === 0) return true;
+  throw new InstallError(
+    `installBulkSignals: this Sequelize instance is installed already, with other options (${differing.join(', ')}); ` +
+      'install once, at start-up, with the options you want',
+  );
 }

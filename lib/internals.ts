@@ -58,6 +58,11 @@ export function instanceInternals(instance: Model): InstanceInternals {
   return instance as unknown as InstanceInternals;
 }
 
+/** An instance's current values (its `dataValues`), typed. */
+export function valuesOf(instance: Model): Row {
+  return (instance as unknown as InstanceInternals).dataValues;
+}
+
 /** The parts of Sequelize's query generator the library's own SQL uses. */
 export interface QueryGenerator {
   quoteIdentifier(id: string): string;
@@ -75,7 +80,15 @@ export function generatorOf(sequelize: Sequelize): QueryGenerator {
 
 /** The query-interface methods the library wraps (each write path ends in one of them). */
 export const QUERY_INTERFACE_WRITES = [
-  'insert', 'bulkInsert', 'upsert', 'update', 'bulkUpdate', 'delete', 'bulkDelete', 'increment', 'decrement',
+  'insert',
+  'bulkInsert',
+  'upsert',
+  'update',
+  'bulkUpdate',
+  'delete',
+  'bulkDelete',
+  'increment',
+  'decrement',
 ] as const;
 export type QueryInterfaceWrite = (typeof QUERY_INTERFACE_WRITES)[number];
 
@@ -102,13 +115,13 @@ export function clsTransaction(sequelize: Sequelize): Transaction | undefined {
 }
 
 /** The options a Sequelize instance was built with, as it keeps them. */
-export function sequelizeOptions(sequelize: Sequelize): { databaseVersion?: unknown; omitNull?: boolean } {
-  return (sequelize as unknown as { options: { databaseVersion?: unknown; omitNull?: boolean } }).options;
+export function sequelizeOptions(sequelize: Sequelize): { databaseVersion?: string; omitNull?: boolean } {
+  return (sequelize as unknown as { options: { databaseVersion?: string; omitNull?: boolean } }).options;
 }
 
 /** The server's major version (Sequelize records it on its first connection). */
 export function serverMajor(sequelize: Sequelize): number {
-  const version = String(sequelizeOptions(sequelize).databaseVersion ?? '0');
+  const version = sequelizeOptions(sequelize).databaseVersion ?? '0';
   return Number(version.split('.')[0]) || 0;
 }
 

@@ -20,7 +20,11 @@ export function beforeEvents(family: Family, bypassValidation: boolean): EventNa
  * The one place that decides whether a call signals: not bypassed (per call or per async scope) and somebody
  * listens. `undefined` means the call runs exactly as Sequelize alone runs it.
  */
-export function listeningFor(model: ModelStatic<Model>, family: Family, options: Readonly<Record<string, unknown>> | undefined): Listening | undefined {
+export function listeningFor(
+  model: ModelStatic<Model>,
+  family: Family,
+  options: Readonly<Record<string, unknown>> | undefined,
+): Listening | undefined {
   if (options?.bypassSignals === true) return skipped(model, family, 'bypassSignals: true');
   if (currentScope().bypass) return skipped(model, family, 'inside bulkSignals.bypass');
   const before = listensFor(model, beforeEvents(family, options?.bypassValidation === true));
@@ -32,4 +36,3 @@ function skipped(model: ModelStatic<Model>, family: Family, why: string): undefi
   if (debugLog.call.enabled) debugLog.call('%s %s: no signals (%s)', model.name, family.toLowerCase(), why);
   return undefined;
 }
-

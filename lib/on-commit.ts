@@ -44,7 +44,9 @@ function rootFor(tx: Tx): Root {
   let root = roots.get(tx);
   if (!root) {
     let settle!: () => void;
-    const settled = new Promise<void>((resolve) => { settle = resolve; });
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
     root = { queue: [], after: new Set(), rows: new Set(), settled, settle };
     roots.set(tx, root);
   }
@@ -93,7 +95,10 @@ async function earlierDeliveries(root: Root): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     Promise.all(root.after),
-    new Promise<void>((resolve) => { timer = setTimeout(resolve, ORDER_WAIT_MS); timer.unref?.(); }),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ORDER_WAIT_MS);
+      timer.unref?.();
+    }),
   ]);
   clearTimeout(timer);
 }
@@ -101,15 +106,16 @@ async function earlierDeliveries(root: Root): Promise<void> {
 function hook(tx: Tx): void {
   if (hooked.has(tx)) return;
   hooked.add(tx);
-  const { commit, rollback } = tx;
+  const commit: (...a: unknown[]) => Promise<void> = tx.commit.bind(tx);
+  const rollback: (...a: unknown[]) => Promise<void> = tx.rollback.bind(tx);
   if (!tx.parent) {
     Object.defineProperty(tx, 'commit', {
       configurable: true,
       writable: true,
-      value: async function commitThenDeliver(this: Tx, ...args: unknown[]) {
+      value: async function commitThenDeliver(...args: unknown[]) {
         let committed = false;
         try {
-          const result = await (commit as (...a: unknown[]) => Promise<void>).apply(this, args);
+          const result = await commit(...args);
           committed = true;
           return result;
         } finally {
@@ -131,7 +137,7 @@ function hook(tx: Tx): void {
   Object.defineProperty(tx, 'rollback', {
     configurable: true,
     writable: true,
-    value: async function rollbackAndDrop(this: Tx, ...args: unknown[]) {
+    value: async function rollbackAndDrop(...args: unknown[]) {
       const top = rootOf(tx);
       const root = roots.get(top);
       if (root) {
@@ -139,7 +145,7 @@ function hook(tx: Tx): void {
         root.queue.splice(0, root.queue.length, ...kept);
         if (tx === top) finish(top, root);
       }
-      return (rollback as (...a: unknown[]) => Promise<void>).apply(this, args);
+      return rollback(...args);
     },
   });
 }

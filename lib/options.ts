@@ -12,7 +12,8 @@ export interface SignalCallOptions {
 }
 
 declare module 'sequelize/types/model' {
-  /* eslint-disable @typescript-eslint/no-empty-interface, @typescript-eslint/no-unused-vars */
+  // Augmentation must repeat the type parameters of the interfaces it merges into, used or not.
+  /* eslint-disable @typescript-eslint/no-unused-vars */
   interface CreateOptions<TAttributes> extends SignalCallOptions {}
   interface BulkCreateOptions<TAttributes> extends SignalCallOptions {}
   interface UpsertOptions<TAttributes> extends SignalCallOptions {}

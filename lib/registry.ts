@@ -2,7 +2,14 @@ import type { Model, ModelStatic } from 'sequelize';
 import { InvalidReceiverError, NotInstalledError } from './errors';
 import { isCondition, type Condition } from './conditions';
 import {
-  EVENT_NAMES, Priority, type AfterEventName, type AttributeName, type BulkSignalEventMap, type ContextValue, type EventName, type Receiver,
+  EVENT_NAMES,
+  Priority,
+  type AfterEventName,
+  type AttributeName,
+  type BulkSignalEventMap,
+  type ContextValue,
+  type EventName,
+  type Receiver,
 } from './events';
 import { installStateOf } from './install-state';
 import { debugLog } from './debug';
@@ -80,8 +87,8 @@ function modelTarget(target: unknown, event: unknown): ModelStatic<Model> {
   if (isUninitialisedModelClass(target)) {
     const modelName = (target as { name: string }).name;
     throw new NotInstalledError(
-      `bulkSignals.on(${modelName}, ${JSON.stringify(event)}): ${modelName} is not initialised on a Sequelize instance yet; `
-        + 'add it (Model.init, sequelize.define or sequelize.addModels) to an instance that ran installBulkSignals(sequelize) first',
+      `bulkSignals.on(${modelName}, ${JSON.stringify(event)}): ${modelName} is not initialised on a Sequelize instance yet; ` +
+        'add it (Model.init, sequelize.define or sequelize.addModels) to an instance that ran installBulkSignals(sequelize) first',
       { modelName, event: String(event) },
     );
   }
@@ -89,32 +96,52 @@ function modelTarget(target: unknown, event: unknown): ModelStatic<Model> {
 }
 
 /** Checks the event, the receiver and the options; returns the options with their defaults. */
-function checked(model: ModelStatic<Model>, event: unknown, receiver: unknown, options: unknown): Required<Pick<ReceiverOptions, 'priority'>> & ReceiverOptions {
+function checked(
+  model: ModelStatic<Model>,
+  event: unknown,
+  receiver: unknown,
+  options: unknown,
+): Required<Pick<ReceiverOptions, 'priority'>> & ReceiverOptions {
   const modelName = model.name;
   if (typeof event !== 'string' || !EVENTS.has(event)) {
-    fail(`bulkSignals.on(${modelName}, ${JSON.stringify(event)}): unknown event; expected one of ${EVENT_NAMES.join(', ')}`, modelName, String(event));
+    fail(
+      `bulkSignals.on(${modelName}, ${JSON.stringify(event)}): unknown event; expected one of ${EVENT_NAMES.join(', ')}`,
+      modelName,
+      String(event),
+    );
   }
   const at = `bulkSignals.on(${modelName}, '${event}')`;
-  if (typeof receiver !== 'function') fail(`${at}: the receiver must be a function, got ${nameOf(receiver)}`, modelName, event);
-  if (options !== undefined && (options === null || typeof options !== 'object')) {
-    fail(`${at}: options must be an object, got ${nameOf(options)}`, modelName, event);
-  }
+  const wrong = (what: string) => fail(`${at}: ${what}`, modelName, event);
+  if (typeof receiver !== 'function') wrong(`the receiver must be a function, got ${nameOf(receiver)}`);
+  if (options !== undefined && (options === null || typeof options !== 'object'))
+    wrong(`options must be an object, got ${nameOf(options)}`);
   const o = (options ?? {}) as ReceiverOptions;
-  const priority = o.priority ?? Priority.NORMAL;
-  if (typeof priority !== 'number' || !Number.isFinite(priority)) fail(`${at}: priority must be a finite number, got ${String(priority)}`, modelName, event);
   checkCondition(model, at, event, o.when);
-  if (o.onCommit !== undefined && typeof o.onCommit !== 'boolean') fail(`${at}: onCommit must be a boolean, got ${nameOf(o.onCommit)}`, modelName, event);
-  if (o.onCommit && !event.startsWith('after')) {
-    fail(`${at}: onCommit delivery is for after events only (afterCreate, afterUpdate, afterDelete)`, modelName, event);
-  }
-  if (o.name !== undefined && typeof o.name !== 'string') fail(`${at}: name must be a string, got ${nameOf(o.name)}`, modelName, event);
-  return { ...o, priority };
+  return { ...o, priority: checkedPriority(o.priority, wrong), ...checkedDelivery(o, event, wrong) };
+}
+
+function checkedPriority(priority: unknown, wrong: (what: string) => never): number {
+  if (priority === undefined) return Priority.NORMAL;
+  if (typeof priority !== 'number' || !Number.isFinite(priority))
+    wrong(`priority must be a finite number, got ${typeof priority === 'number' ? String(priority) : nameOf(priority)}`);
+  return priority;
+}
+
+function checkedDelivery(o: ReceiverOptions, event: string, wrong: (what: string) => never): Pick<ReceiverOptions, 'onCommit' | 'name'> {
+  if (o.onCommit !== undefined && typeof o.onCommit !== 'boolean') wrong(`onCommit must be a boolean, got ${nameOf(o.onCommit)}`);
+  if (o.onCommit && !event.startsWith('after')) wrong('onCommit delivery is for after events only (afterCreate, afterUpdate, afterDelete)');
+  if (o.name !== undefined && typeof o.name !== 'string') wrong(`name must be a string, got ${nameOf(o.name)}`);
+  return { onCommit: o.onCommit, name: o.name };
 }
 
 function checkCondition(model: ModelStatic<Model>, at: string, event: string, when: unknown): void {
   if (when === undefined) return;
   if (!isCondition(when)) {
-    fail(`${at}: when must be a condition built with changed(), changedTo(), changedFrom(), isEqual(), and(), or() or not(), got ${nameOf(when)}`, model.name, event);
+    fail(
+      `${at}: when must be a condition built with changed(), changedTo(), changedFrom(), isEqual(), and(), or() or not(), got ${nameOf(when)}`,
+      model.name,
+      event,
+    );
   }
   const unknown = when.fields.filter((f) => !(f in model.getAttributes()));
   if (unknown.length) fail(`${at}: the condition reads ${unknown.join(', ')}, which ${model.name} does not have`, model.name, event);
@@ -131,32 +158,39 @@ function on<M extends Model, E extends EventName>(
   const installed = installStateOf(model.sequelize);
   if (!installed) {
     throw new NotInstalledError(
-      `bulkSignals.on(${model.name}, '${event}'): ${model.name} belongs to a Sequelize instance that never ran installBulkSignals(sequelize); `
-        + 'install it first, or its writes would never signal',
+      `bulkSignals.on(${model.name}, '${event}'): ${model.name} belongs to a Sequelize instance that never ran installBulkSignals(sequelize); ` +
+        'install it first, or its writes would never signal',
       { modelName: model.name, event },
     );
   }
   const key = canonicalModel(model);
   let byEvent = state.byModel.get(key);
-  if (!byEvent) state.byModel.set(key, (byEvent = new Map()));
+  if (!byEvent) state.byModel.set(key, (byEvent = new Map<EventName, readonly Entry[]>()));
   const current = byEvent.get(event) ?? EMPTY;
   const entry: Entry = Object.freeze({
-    receiver: receiver as Entry['receiver'],
+    receiver: receiver,
     priority: o.priority,
     seq: state.seq++,
-    when: o.when as Condition | undefined,
+    when: o.when,
     onCommit: o.onCommit === true,
     name: o.name,
   });
   if (installed.options.warnOnMultipleReceivers) warnOnSecond(key, model.name, event, [...current, entry]);
   // Copy on write: a dispatch already iterating the old array is unaffected by (un)subscribes.
   byEvent.set(event, Object.freeze([...current, entry].sort((a, b) => a.priority - b.priority || a.seq - b.seq)));
-  debugLog.registry('on %s.%s%s priority %d%s%s', model.name, event, o.name ? ` (${o.name})` : '', o.priority,
-    o.when ? ` when ${o.when.description}` : '', o.onCommit ? ' onCommit' : '');
+  debugLog.registry(
+    'on %s.%s%s priority %d%s%s',
+    model.name,
+    event,
+    o.name ? ` (${o.name})` : '',
+    o.priority,
+    o.when ? ` when ${o.when.description}` : '',
+    o.onCommit ? ' onCommit' : '',
+  );
 
   return function off(): void {
-    const list = byEvent!.get(event) ?? EMPTY;
-    if (list.includes(entry)) byEvent!.set(event, Object.freeze(list.filter((e) => e !== entry)));
+    const list = byEvent.get(event) ?? EMPTY;
+    if (list.includes(entry)) byEvent.set(event, Object.freeze(list.filter((e) => e !== entry)));
   };
 }
 
@@ -173,9 +207,9 @@ function warnOnSecond(key: object, modelName: string, event: EventName, entries:
   if (events.has(event)) return;
   events.add(event);
   process.emitWarning(
-    `${modelName} now has ${plain.length} receivers for '${event}' without a condition or a name. One receiver per model and `
-      + 'event keeps the order of side effects obvious; name deliberate extra receivers (bulkSignals.on(…, { name })), '
-      + 'or turn this off with installBulkSignals(sequelize, { warnOnMultipleReceivers: false }).',
+    `${modelName} now has ${plain.length} receivers for '${event}' without a condition or a name. One receiver per model and ` +
+      'event keeps the order of side effects obvious; name deliberate extra receivers (bulkSignals.on(…, { name })), ' +
+      'or turn this off with installBulkSignals(sequelize, { warnOnMultipleReceivers: false }).',
     { type: 'BulkSignalsWarning', code: 'BULK_SIGNALS_MULTIPLE_RECEIVERS' },
   );
 }

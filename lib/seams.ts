@@ -1,7 +1,13 @@
 import type { Model, ModelStatic, Sequelize, WhereOptions } from 'sequelize';
 import { CALL, callIn, type WriteCall } from './call';
 import {
-  QUERY_INTERFACE_WRITES, generatorOf, isExpression, sequelizeOptions, type QueryGenerator, type QueryInterfaceWrite, type Row,
+  QUERY_INTERFACE_WRITES,
+  generatorOf,
+  isExpression,
+  sequelizeOptions,
+  type QueryGenerator,
+  type QueryInterfaceWrite,
+  type Row,
 } from './internals';
 import { canonicalModel, columnOf, columnsToAttributes, storedAttributes } from './data/model-info';
 import { sqlType } from './data/sql';
@@ -38,11 +44,18 @@ function logging(options: Options): { logging?: unknown; benchmark?: unknown } {
 }
 
 /** Increment's arithmetic, evaluated on the locked rows, so before receivers see the values it will write. */
-function predictions(model: ModelStatic<Model>, tableName: unknown, amounts: Row, sign: '+' | '-', qg: QueryGenerator): Record<string, string> {
+function predictions(
+  model: ModelStatic<Model>,
+  tableName: unknown,
+  amounts: Row,
+  sign: '+' | '-',
+  qg: QueryGenerator,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [column, amount] of Object.entries(columnsToAttributes(model, amounts))) {
     if (!storedAttributes(model).includes(column)) continue;
-    out[column] = `CAST(${qg.quoteIdentifier(columnOf(model, column))} ${sign} ${qg.escape(amount)} AS ${sqlType(model, column, tableName, qg)})`;
+    out[column] =
+      `CAST(${qg.quoteIdentifier(columnOf(model, column))} ${sign} ${qg.escape(amount)} AS ${sqlType(model, column, tableName, qg)})`;
   }
   return out;
 }
@@ -56,49 +69,74 @@ function predictions(model: ModelStatic<Model>, tableName: unknown, amounts: Row
  */
 function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method) => Method> {
   const qg = generatorOf(sequelize);
-  const where = (build: (args: unknown[], base: Method, self: unknown) => WhereStatement, optionsAt: number, modelAt?: number) => (base: Method): Method =>
-    async function whereSeam(this: unknown, ...args: unknown[]) {
-      const options = args[optionsAt] as Options | undefined;
-      const call = whereCall(options, modelAt === undefined ? options?.model : args[modelAt] as ModelStatic<Model>);
-      if (!call) return base.apply(this, args);
-      return writeWhere(call, build(args, base, this));
-    };
+  const where =
+    (build: (args: unknown[], base: Method, self: unknown) => WhereStatement, optionsAt: number, modelAt?: number) =>
+    (base: Method): Method =>
+      async function whereSeam(this: unknown, ...args: unknown[]) {
+        const options = args[optionsAt] as Options | undefined;
+        const call = whereCall(options, modelAt === undefined ? options?.model : (args[modelAt] as ModelStatic<Model>));
+        if (!call) return base.apply(this, args);
+        return writeWhere(call, build(args, base, this));
+      };
   // One instance's statement: (instance, tableName, …, options) — options at `optionsAt`.
-  const row = (type: 'INSERT' | 'UPDATE' | 'DELETE', optionsAt: number) => (base: Method): Method =>
-    async function rowSeam(this: unknown, ...args: unknown[]) {
-      const [instance] = args as [Model | undefined];
-      const options = args[optionsAt] as Options;
-      const call = instance ? callIn(options, instance.constructor as ModelStatic<Model>, instance) : undefined;
-      if (!call?.listening) return base.apply(this, args);
-      return writeRow(call, instance!, type, options, (tap) => {
-        const next = [...args];
-        next[optionsAt] = tapped(options, tap);
-        return base.apply(this, next);
-      });
-    };
+  const row =
+    (type: 'INSERT' | 'UPDATE' | 'DELETE', optionsAt: number) =>
+    (base: Method): Method =>
+      async function rowSeam(this: unknown, ...args: unknown[]) {
+        const [instance] = args as [Model | undefined];
+        const options = args[optionsAt] as Options;
+        const call = instance ? callIn(options, instance.constructor as ModelStatic<Model>, instance) : undefined;
+        if (!call?.listening) return base.apply(this, args);
+        return writeRow(call, instance!, type, options, (tap) => {
+          const next = [...args];
+          next[optionsAt] = tapped(options, tap);
+          return base.apply(this, next);
+        });
+      };
   const supportsLimitOnUpdate = Boolean(qg._dialect.supports['LIMIT ON UPDATE']);
-  const arithmetic = (sign: '+' | '-') => where((args, base, self) => {
-    const [model, tableName, whereArg, amounts, extra, options] = args as [ModelStatic<Model>, unknown, WhereOptions, Row, Row, Options];
-    const m = canonicalModel(model);
-    const { values } = splitValues(m, extra ?? {}, isExpression);
-    return {
-      type: 'UPDATE', tableName, where: whereArg, conditions: conditionsOf(qg.whereQuery(whereArg)),
-      callerReturns: options.returning === undefined || Boolean(options.returning),
-      values, expressions: Object.keys(columnsToAttributes(m, amounts)), predictions: predictions(m, tableName, amounts, sign, qg),
-      logging: logging(options),
-      send: (narrowed, tap) => base.call(self, model, tableName, narrowed, amounts, extra, tapped(options, tap)),
-    };
-  }, 5, 0);
+  const arithmetic = (sign: '+' | '-') =>
+    where(
+      (args, base, self) => {
+        const [model, tableName, whereArg, amounts, extra, options] = args as [
+          ModelStatic<Model>,
+          unknown,
+          WhereOptions,
+          Row,
+          Row,
+          Options,
+        ];
+        const m = canonicalModel(model);
+        const { values } = splitValues(m, extra ?? {}, isExpression);
+        return {
+          type: 'UPDATE',
+          tableName,
+          where: whereArg,
+          conditions: conditionsOf(qg.whereQuery(whereArg)),
+          callerReturns: options.returning === undefined || Boolean(options.returning),
+          values,
+          expressions: Object.keys(columnsToAttributes(m, amounts)),
+          predictions: predictions(m, tableName, amounts, sign, qg),
+          logging: logging(options),
+          send: (narrowed, tap) => base.call(self, model, tableName, narrowed, amounts, extra, tapped(options, tap)),
+        };
+      },
+      5,
+      0,
+    );
   return {
     bulkUpdate: where((args, base, self) => {
       const [tableName, values, whereArg, options, attributes] = args as [unknown, Row, WhereOptions, Options, unknown];
       const model = canonicalModel(options.model!);
-      const written = options.omitNull ?? sequelizeOptions(sequelize).omitNull
-        ? Object.fromEntries(Object.entries(values).filter(([, v]) => v != null)) : values;
+      const written =
+        (options.omitNull ?? sequelizeOptions(sequelize).omitNull)
+          ? Object.fromEntries(Object.entries(values).filter(([, v]) => v != null))
+          : values;
       return {
-        type: 'BULKUPDATE', tableName, where: whereArg,
+        type: 'BULKUPDATE',
+        tableName,
+        where: whereArg,
         conditions: conditionsOf(qg.whereQuery(whereArg, { ...options, bindParam: undefined })),
-        limit: supportsLimitOnUpdate ? (options.limit as number | undefined) ?? undefined : undefined,
+        limit: supportsLimitOnUpdate ? ((options.limit as number | undefined) ?? undefined) : undefined,
         callerReturns: Boolean(options.returning),
         ...splitValues(model, written, isExpression),
         logging: logging(options),
@@ -108,10 +146,15 @@ function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method)
     bulkDelete: where((args, base, self) => {
       const [tableName, whereArg, options, model] = args as [unknown, WhereOptions, Options, ModelStatic<Model>];
       return {
-        type: 'BULKDELETE', tableName, where: whereArg,
-        conditions: options.truncate === true ? '' : qg.getWhereConditions(whereArg, null, model, options) ?? '',
+        type: 'BULKDELETE',
+        tableName,
+        where: whereArg,
+        conditions: options.truncate === true ? '' : (qg.getWhereConditions(whereArg, null, model, options) ?? ''),
         limit: (options.limit as number | null | undefined) ?? undefined,
-        callerReturns: false, truncate: options.truncate === true, values: {}, expressions: [],
+        callerReturns: false,
+        truncate: options.truncate === true,
+        values: {},
+        expressions: [],
         logging: logging(options),
         send: (narrowed, tap) => base.call(self, tableName, narrowed, tapped(options, tap), model),
       };
@@ -121,21 +164,25 @@ function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method)
     insert: row('INSERT', 3),
     update: row('UPDATE', 4),
     delete: row('DELETE', 3),
-    upsert: (base) => async function upsertSeam(this: unknown, ...args: unknown[]) {
-      const [tableName, insertValues, updateValues, whereArg, options] = args as [unknown, Row, Row, Row, Options];
-      const call = options?.model ? callIn(options, options.model) : undefined;
-      if (!call?.listening) return base.apply(this, args);
-      return writeUpsert(call, { tableName, insertValues, updateValues, where: whereArg, options },
-        (tap) => base.apply(this, [tableName, insertValues, updateValues, whereArg, tapped(options, tap)] as unknown[]));
-    },
-    bulkInsert: (base) => async function bulkInsertSeam(this: unknown, ...args: unknown[]) {
-      const [tableName, records, options, attributes] = args as [unknown, Row[], Options, unknown];
-      const own = options?.model ? callIn(options, options.model) : undefined;
-      const call = own?.listening ? own : options ? includedInsertCall(options) : undefined;
-      if (!call) return base.apply(this, args);
-      return writeBulkInsert(call, { tableName, records, options },
-        (tap) => base.apply(this, [tableName, records, tapped(options, tap), attributes] as unknown[]));
-    },
+    upsert: (base) =>
+      async function upsertSeam(this: unknown, ...args: unknown[]) {
+        const [tableName, insertValues, updateValues, whereArg, options] = args as [unknown, Row, Row, Row, Options];
+        const call = options?.model ? callIn(options, options.model) : undefined;
+        if (!call?.listening) return base.apply(this, args);
+        return writeUpsert(call, { tableName, insertValues, updateValues, where: whereArg, options }, (tap) =>
+          base.apply(this, [tableName, insertValues, updateValues, whereArg, tapped(options, tap)] as unknown[]),
+        );
+      },
+    bulkInsert: (base) =>
+      async function bulkInsertSeam(this: unknown, ...args: unknown[]) {
+        const [tableName, records, options, attributes] = args as [unknown, Row[], Options, unknown];
+        const own = options?.model ? callIn(options, options.model) : undefined;
+        const call = own?.listening ? own : options ? includedInsertCall(options) : undefined;
+        if (!call) return base.apply(this, args);
+        return writeBulkInsert(call, { tableName, records, options }, (tap) =>
+          base.apply(this, [tableName, records, tapped(options, tap), attributes] as unknown[]),
+        );
+      },
   };
 }
 

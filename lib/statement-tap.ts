@@ -1,5 +1,5 @@
 import type { Sequelize } from 'sequelize';
-import { dialectOf, type DialectQuery, type DialectQueryClass, type Row } from './internals';
+import { dialectOf, type DialectQuery, type Row } from './internals';
 import { isOwnColumn } from './data/locked-read';
 import { bare } from './data/sql';
 
@@ -53,10 +53,10 @@ export class StatementTap {
     });
     const theirs = this.plan.callerReturns
       ? rows.map((row) => {
-        const kept: Row = {};
-        for (const key of Object.keys(row)) if (!isOwnColumn(key)) kept[key] = row[key];
-        return kept;
-      })
+          const kept: Row = {};
+          for (const key of Object.keys(row)) if (!isOwnColumn(key)) kept[key] = row[key];
+          return kept;
+        })
       : [];
     return Object.assign(Object.create(Object.getPrototypeOf(result) as object) as R, result, {
       rows: theirs,
@@ -66,7 +66,9 @@ export class StatementTap {
 }
 
 type Callback = (error: unknown, result?: unknown) => void;
-interface Client { query(sql: string, ...rest: unknown[]): unknown }
+interface Client {
+  query(sql: string, ...rest: unknown[]): unknown;
+}
 
 /** The driver client as Sequelize's query sees it, with results of `sql` captured by `tap`. */
 function capturing(client: Client, tap: StatementTap): Client {
@@ -77,7 +79,7 @@ function capturing(client: Client, tap: StatementTap): Client {
       try {
         // A statement with a search path prepended comes back as one result per statement: ours is the last.
         if (Array.isArray(result)) {
-          const all = [...result];
+          const all = [...(result as unknown[])];
           all[all.length - 1] = tap.capture(all[all.length - 1] as never);
           return callback(null, all);
         }
@@ -89,7 +91,7 @@ function capturing(client: Client, tap: StatementTap): Client {
   };
   // Everything else (and every write, e.g. Sequelize marking a broken connection invalid) reaches the client.
   return new Proxy(client, {
-    get: (target, key) => (key === 'query' ? query : Reflect.get(target, key, target)),
+    get: (target, key): unknown => (key === 'query' ? query : Reflect.get(target, key, target)),
     set: (target, key, value) => Reflect.set(target, key, value, target),
   });
 }
@@ -104,7 +106,7 @@ export function installStatementTap(sequelize: Sequelize): void {
   const dialect = dialectOf(sequelize);
   if ((dialect.Query as unknown as Record<symbol, unknown>)[TAPPED]) return;
   const Base = dialect.Query;
-  class TappedQuery extends (Base as DialectQueryClass) {
+  class TappedQuery extends Base {
     override async run(sql: string, parameters?: unknown): Promise<unknown> {
       const tap = (this.options as Record<symbol, unknown>)[TAP] as StatementTap | undefined;
       if (!tap || this.options.type !== tap.plan.type) return super.run(sql, parameters);

@@ -12,23 +12,36 @@ async function child(url: string, n: number, chunk: number | undefined): Promise
   const sequelize = new Sequelize(url, { logging: false });
   installBulkSignals(sequelize);
   class Item extends Model {}
-  Item.init({
-    id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
-    name: DataTypes.STRING,
-    counter: DataTypes.INTEGER,
-  }, { sequelize, tableName: 'bench_memory_items', timestamps: false });
+  Item.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      name: DataTypes.STRING,
+      counter: DataTypes.INTEGER,
+    },
+    { sequelize, tableName: 'bench_memory_items', timestamps: false },
+  );
   await sequelize.sync({ force: true });
   // Seeded in SQL, so the seed itself builds nothing in this process.
   await sequelize.query(`INSERT INTO bench_memory_items (name, counter) SELECT 'n' || g, g FROM generate_series(1, ${n}) g`);
   let seen = 0;
-  bulkSignals.on(Item, 'beforeUpdate', ({ newRecords }) => { seen += newRecords.length; });
+  bulkSignals.on(Item, 'beforeUpdate', ({ newRecords }) => {
+    seen += newRecords.length;
+  });
   bulkSignals.on(Item, 'afterUpdate', () => undefined);
   const before = process.resourceUsage().maxRSS;
   const t0 = process.hrtime.bigint();
   await Item.update({ name: 'x' }, { where: {}, ...(chunk ? { chunkSize: chunk } : {}) });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const after = process.resourceUsage().maxRSS;
-  console.log(JSON.stringify({ n, chunk: chunk ?? null, signalled: seen, peakGrowthMB: Number(((after - before) / 1024).toFixed(1)), ms: Math.round(ms) }));
+  console.log(
+    JSON.stringify({
+      n,
+      chunk: chunk ?? null,
+      signalled: seen,
+      peakGrowthMB: Number(((after - before) / 1024).toFixed(1)),
+      ms: Math.round(ms),
+    }),
+  );
   await sequelize.close();
 }
 
@@ -47,11 +60,20 @@ async function main(): Promise<void> {
     for (const n of ns) {
       for (const c of [undefined, chunk]) {
         const res = spawnSync(process.execPath, [tsx, __filename, 'child', String(n), c ? String(c) : ''], {
-          env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8',
+          env: { ...process.env, DATABASE_URL: url },
+          encoding: 'utf8',
         });
         if (res.status !== 0) throw new Error(res.stderr);
-        const r = JSON.parse(res.stdout.trim().split('\n').pop()!) as { n: number; chunk: number | null; signalled: number; peakGrowthMB: number; ms: number };
-        console.log(`${String(r.n).padEnd(9)} ${String(r.chunk ?? '—').padEnd(10)} ${String(r.signalled).padEnd(10)} ${`${r.peakGrowthMB} MB`.padEnd(16)} ${r.ms}`);
+        const r = JSON.parse(res.stdout.trim().split('\n').pop()!) as {
+          n: number;
+          chunk: number | null;
+          signalled: number;
+          peakGrowthMB: number;
+          ms: number;
+        };
+        console.log(
+          `${String(r.n).padEnd(9)} ${String(r.chunk ?? '—').padEnd(10)} ${String(r.signalled).padEnd(10)} ${`${r.peakGrowthMB} MB`.padEnd(16)} ${r.ms}`,
+        );
       }
     }
   } finally {

@@ -28,7 +28,9 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
   // lib/debug.ts loads `debug` through this at run time, so a bundler never inlines it.
-  banner: { js: "import { createRequire as __bulkSignalsCreateRequire } from 'node:module';\nconst __bulkSignalsRequire = __bulkSignalsCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __bulkSignalsCreateRequire } from 'node:module';\nconst __bulkSignalsRequire = __bulkSignalsCreateRequire(import.meta.url);",
+  },
 });
 // The ESM build's types are the CommonJS build's declarations, as ESM.
 writeFileSync(path.join(dist, 'esm', 'index.d.mts'), "export * from '../cjs/index.js';\n");

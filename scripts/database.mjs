@@ -32,10 +32,12 @@ function run(cmd, args, { asServerUser = isRoot, check = true } = {}) {
   const res = asServerUser
     ? spawnSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8' })
     : spawnSync(cmd, args, { encoding: 'utf8' });
-  if (check && res.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (${res.status ?? res.error}):\n${res.stdout ?? ''}\n${res.stderr ?? ''}`);
-  }
+  if (check && res.status !== 0) throw new Error(failure(cmd, args, res));
   return res;
+}
+
+function failure(cmd, args, res) {
+  return `${cmd} ${args.join(' ')} failed (${res.status ?? res.error}):\n${res.stdout ?? ''}\n${res.stderr ?? ''}`;
 }
 
 function ensureServerUser() {
@@ -68,8 +70,10 @@ function systemBinDir() {
   const wanted = process.env.PG_SYSTEM_VERSION;
   const version = wanted ? versions.find((v) => v === wanted) : versions.sort((a, b) => Number(a) - Number(b))[0];
   if (!version) {
-    throw new Error(`No system PostgreSQL server under ${root}${wanted ? ` (version ${wanted})` : ''}; `
-      + 'install one with `apt-get install -y postgresql`.');
+    throw new Error(
+      `No system PostgreSQL server under ${root}${wanted ? ` (version ${wanted})` : ''}; ` +
+        'install one with `apt-get install -y postgresql`.',
+    );
   }
   return path.join(root, version, 'bin');
 }
@@ -85,15 +89,27 @@ async function startCluster(binDir, label, port) {
   const pgCtl = path.join(bin, 'pg_ctl');
   try {
     run(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
-    run(pgCtl, ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', 'start', '-o',
-      `-p ${port} -k ${dir} -h 127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`]);
+    run(pgCtl, [
+      '-D',
+      data,
+      '-l',
+      path.join(dir, 'server.log'),
+      '-w',
+      '-t',
+      '60',
+      'start',
+      '-o',
+      `-p ${port} -k ${dir} -h 127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
+    ]);
   } catch (err) {
     for (const fn of cleanup.reverse()) fn();
     throw err;
   }
   const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
   await admin.connect();
-  const { rows: [{ server_version: version }] } = await admin.query('SHOW server_version');
+  const {
+    rows: [{ server_version: version }],
+  } = await admin.query('SHOW server_version');
   await admin.query('CREATE DATABASE bulk_signals');
   await admin.end();
   return {

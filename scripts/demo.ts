@@ -2,7 +2,14 @@
 // DATABASE_URL points at a server, then prints the signals each write produced and the audit trail a receiver
 // wrote inside each write's transaction.
 import {
-  DataTypes, Model, Op, Sequelize, literal, type CreationOptional, type InferAttributes, type InferCreationAttributes,
+  DataTypes,
+  Model,
+  Op,
+  Sequelize,
+  literal,
+  type CreationOptional,
+  type InferAttributes,
+  type InferCreationAttributes,
 } from 'sequelize';
 import { bulkSignals, installBulkSignals, Priority, type Signal } from '../lib';
 // @ts-expect-error -- plain ESM helper without type declarations
@@ -43,20 +50,26 @@ async function main(): Promise<void> {
   const sequelize = new Sequelize(url, { logging: (sql) => statements.push(sql) });
   try {
     installBulkSignals(sequelize);
-    Account.init({
-      id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
-      owner: { type: DataTypes.STRING, allowNull: false },
-      balance: { type: DataTypes.INTEGER, allowNull: false },
-      status: { type: DataTypes.STRING, allowNull: false, defaultValue: 'open' },
-      createdAt: DataTypes.DATE,
-      updatedAt: DataTypes.DATE,
-    }, { sequelize, tableName: 'demo_accounts', underscored: true });
-    AuditLog.init({
-      id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
-      operation: { type: DataTypes.STRING, allowNull: false },
-      accountId: { type: DataTypes.INTEGER, allowNull: false },
-      changes: { type: DataTypes.JSONB, allowNull: false },
-    }, { sequelize, tableName: 'demo_audit_log', underscored: true, updatedAt: false });
+    Account.init(
+      {
+        id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+        owner: { type: DataTypes.STRING, allowNull: false },
+        balance: { type: DataTypes.INTEGER, allowNull: false },
+        status: { type: DataTypes.STRING, allowNull: false, defaultValue: 'open' },
+        createdAt: DataTypes.DATE,
+        updatedAt: DataTypes.DATE,
+      },
+      { sequelize, tableName: 'demo_accounts', underscored: true },
+    );
+    AuditLog.init(
+      {
+        id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+        operation: { type: DataTypes.STRING, allowNull: false },
+        accountId: { type: DataTypes.INTEGER, allowNull: false },
+        changes: { type: DataTypes.JSONB, allowNull: false },
+      },
+      { sequelize, tableName: 'demo_audit_log', underscored: true, updatedAt: false },
+    );
     await sequelize.sync({ force: true });
 
     // 1. A business rule: validate receivers veto writes before anything is written.
@@ -65,20 +78,32 @@ async function main(): Promise<void> {
       if (overdrawn) throw new Error(`account ${overdrawn.id} would be overdrawn`);
     });
     // 2. Before receivers may edit the new rows; every edit is written, per row.
-    bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
-      for (const a of newRecords) if (a.balance < 0) a.status = 'overdrawn';
-    }, { priority: Priority.HIGH });
+    bulkSignals.on(
+      Account,
+      'beforeUpdate',
+      ({ newRecords }) => {
+        for (const a of newRecords) if (a.balance < 0) a.status = 'overdrawn';
+      },
+      { priority: Priority.HIGH },
+    );
     // 3. An audit trail, written inside each write's own transaction (rolled back with it).
     for (const event of ['afterCreate', 'afterUpdate', 'afterDelete'] as const) {
-      bulkSignals.on(Account, event, async (s) => {
-        console.log(describeSignal(s));
-        const rows = (s.newRecords.length ? s.newRecords : s.oldRecords).map((r, i) => ({
-          operation: `${s.operation}:${s.event}`,
-          accountId: r.id,
-          changes: Object.fromEntries(s.changedFields.map((f) => [f, [s.oldRecords[i]?.get(f) ?? null, s.newRecords[i]?.get(f) ?? null] as [unknown, unknown]])),
-        }));
-        await AuditLog.bulkCreate(rows, { transaction: s.transaction });
-      }, { priority: Priority.LOW });
+      bulkSignals.on(
+        Account,
+        event,
+        async (s) => {
+          console.log(describeSignal(s));
+          const rows = (s.newRecords.length ? s.newRecords : s.oldRecords).map((r, i) => ({
+            operation: `${s.operation}:${s.event}`,
+            accountId: r.id,
+            changes: Object.fromEntries(
+              s.changedFields.map((f) => [f, [s.oldRecords[i]?.get(f) ?? null, s.newRecords[i]?.get(f) ?? null] as [unknown, unknown]]),
+            ),
+          }));
+          await AuditLog.bulkCreate(rows, { transaction: s.transaction });
+        },
+        { priority: Priority.LOW },
+      );
     }
 
     const step = async (title: string, fn: () => Promise<unknown>) => {
@@ -94,16 +119,28 @@ async function main(): Promise<void> {
       console.log(`  ${ours.length} statement(s) on demo_accounts, ${audit.length} audit insert(s)`);
     };
 
-    await step('Account.bulkCreate 3 rows', () => Account.bulkCreate([
-      { owner: 'ada', balance: 100 }, { owner: 'bob', balance: 20 }, { owner: 'cy', balance: 5 },
-    ]));
-    await step('Account.update with an expression (balance * 2) for every row', () => Account.update({ balance: literal('balance * 2') }, { where: {} }));
+    await step('Account.bulkCreate 3 rows', () =>
+      Account.bulkCreate([
+        { owner: 'ada', balance: 100 },
+        { owner: 'bob', balance: 20 },
+        { owner: 'cy', balance: 5 },
+      ]),
+    );
+    await step('Account.update with an expression (balance * 2) for every row', () =>
+      Account.update({ balance: literal('balance * 2') }, { where: {} }),
+    );
     await step('Account.increment bob by 50', () => Account.increment('balance', { by: 50, where: { owner: 'bob' } }));
-    await step('Account.update setting balance -10 (a before receiver marks the row overdrawn)', () => Account.update({ balance: -10 }, { where: { owner: 'cy' } }));
-    await step('instance.update on ada (plus the findOne that loads her)', async () => (await Account.findOne({ where: { owner: 'ada' } }))!.update({ balance: 7 }));
+    await step('Account.update setting balance -10 (a before receiver marks the row overdrawn)', () =>
+      Account.update({ balance: -10 }, { where: { owner: 'cy' } }),
+    );
+    await step('instance.update on ada (plus the findOne that loads her)', async () =>
+      (await Account.findOne({ where: { owner: 'ada' } }))!.update({ balance: 7 }),
+    );
     await step('Account.update that a validate receiver vetoes', () => Account.update({ balance: -500 }, { where: { owner: 'cy' } }));
     await step('Account.destroy where balance < 10', () => Account.destroy({ where: { balance: { [Op.lt]: 10 } } }));
-    await step('Account.update with bypassSignals (silent)', () => Account.update({ status: 'reviewed' }, { where: {}, bypassSignals: true }));
+    await step('Account.update with bypassSignals (silent)', () =>
+      Account.update({ status: 'reviewed' }, { where: {}, bypassSignals: true }),
+    );
 
     console.log('\nAudit trail written by the receivers:');
     for (const row of await AuditLog.findAll({ order: [['id', 'ASC']] })) {

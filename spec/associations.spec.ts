@@ -4,14 +4,39 @@ import { bulkSignals } from '../lib';
 import { useDatabase } from './support/database';
 import { Recorder } from './support/recorder';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- association mixin methods are untyped here */
-class Author extends Model { declare id: number; declare name: string; [k: string]: any }
-class Book extends Model { declare id: number; declare title: string; declare authorId: number | null; [k: string]: any }
-class Student extends Model { declare id: number; declare name: string; [k: string]: any }
-class Course extends Model { declare id: number; declare title: string }
-class Enrollment extends Model { declare studentId: number; declare courseId: number; declare grade: string | null }
-class User extends Model { declare id: number; [k: string]: any }
-class Profile extends Model { declare id: number; declare userId: number | null }
+class Author extends Model {
+  declare id: number;
+  declare name: string;
+  [k: string]: any;
+}
+class Book extends Model {
+  declare id: number;
+  declare title: string;
+  declare authorId: number | null;
+  [k: string]: any;
+}
+class Student extends Model {
+  declare id: number;
+  declare name: string;
+  [k: string]: any;
+}
+class Course extends Model {
+  declare id: number;
+  declare title: string;
+}
+class Enrollment extends Model {
+  declare studentId: number;
+  declare courseId: number;
+  declare grade: string | null;
+}
+class User extends Model {
+  declare id: number;
+  [k: string]: any;
+}
+class Profile extends Model {
+  declare id: number;
+  declare userId: number | null;
+}
 
 function define(sequelize: Sequelize, p: string): void {
   const id = { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true };
@@ -36,9 +61,15 @@ describe('association mutators signal on the model whose rows change', () => {
   let bob: Author;
 
   beforeEach(async () => {
-    await db.sequelize.query('TRUNCATE asc_enrollments, asc_books, asc_authors, asc_students, asc_courses, asc_profiles, asc_users RESTART IDENTITY CASCADE');
-    [ann, bob] = await Author.bulkCreate([{ name: 'ann' }, { name: 'bob' }]) as [Author, Author];
-    await Book.bulkCreate([{ title: 'b1', authorId: ann.id }, { title: 'b2', authorId: null }, { title: 'b3', authorId: bob.id }]);
+    await db.sequelize.query(
+      'TRUNCATE asc_enrollments, asc_books, asc_authors, asc_students, asc_courses, asc_profiles, asc_users RESTART IDENTITY CASCADE',
+    );
+    [ann, bob] = (await Author.bulkCreate([{ name: 'ann' }, { name: 'bob' }])) as [Author, Author];
+    await Book.bulkCreate([
+      { title: 'b1', authorId: ann.id },
+      { title: 'b2', authorId: null },
+      { title: 'b3', authorId: bob.id },
+    ]);
     await Student.bulkCreate([{ name: 's1' }]);
     await Course.bulkCreate([{ title: 'c1' }, { title: 'c2' }, { title: 'c3' }]);
     recorder = new Recorder([Author, Book, Student, Course, Enrollment, User, Profile], ['afterCreate', 'afterUpdate', 'afterDelete']);
@@ -47,22 +78,29 @@ describe('association mutators signal on the model whose rows change', () => {
 
   const after = (fields: string[]) => recorder.summary(fields).map((s) => [s.model, s.event, s.oldRecords, s.newRecords]);
 
-  it('hasMany add / remove / set update the target rows\' foreign key', async () => {
+  it("hasMany add / remove / set update the target rows' foreign key", async () => {
     await ann.addBook(2);
-    expect(after(['id', 'authorId'])).to.deep.equal([
-      ['Book', 'afterUpdate', [{ id: 2, authorId: null }], [{ id: 2, authorId: 1 }]],
-    ]);
+    expect(after(['id', 'authorId'])).to.deep.equal([['Book', 'afterUpdate', [{ id: 2, authorId: null }], [{ id: 2, authorId: 1 }]]]);
     recorder.clear();
     await ann.removeBook(1);
-    expect(after(['id', 'authorId'])).to.deep.equal([
-      ['Book', 'afterUpdate', [{ id: 1, authorId: 1 }], [{ id: 1, authorId: null }]],
-    ]);
+    expect(after(['id', 'authorId'])).to.deep.equal([['Book', 'afterUpdate', [{ id: 1, authorId: 1 }], [{ id: 1, authorId: null }]]]);
     recorder.clear();
     await ann.setBooks([1, 3]);
     const signals = after(['id', 'authorId']);
     expect(signals).to.have.deep.members([
       ['Book', 'afterUpdate', [{ id: 2, authorId: 1 }], [{ id: 2, authorId: null }]],
-      ['Book', 'afterUpdate', [{ id: 1, authorId: null }, { id: 3, authorId: 2 }], [{ id: 1, authorId: 1 }, { id: 3, authorId: 1 }]],
+      [
+        'Book',
+        'afterUpdate',
+        [
+          { id: 1, authorId: null },
+          { id: 3, authorId: 2 },
+        ],
+        [
+          { id: 1, authorId: 1 },
+          { id: 3, authorId: 1 },
+        ],
+      ],
     ]);
     expect(signals).to.have.length(2);
   });
@@ -70,9 +108,7 @@ describe('association mutators signal on the model whose rows change', () => {
   it('belongsTo set saves the source row', async () => {
     const b2 = (await Book.findByPk(2))!;
     await b2.setAuthor(bob);
-    expect(after(['id', 'authorId'])).to.deep.equal([
-      ['Book', 'afterUpdate', [{ id: 2, authorId: null }], [{ id: 2, authorId: 2 }]],
-    ]);
+    expect(after(['id', 'authorId'])).to.deep.equal([['Book', 'afterUpdate', [{ id: 2, authorId: null }], [{ id: 2, authorId: 2 }]]]);
   });
 
   it('hasOne set moves the foreign key between target rows', async () => {
@@ -89,7 +125,15 @@ describe('association mutators signal on the model whose rows change', () => {
     const student = (await Student.findByPk(1))!;
     await student.addCourses([1, 2], { through: { grade: 'B' } });
     expect(after(['studentId', 'courseId', 'grade'])).to.deep.equal([
-      ['Enrollment', 'afterCreate', [], [{ studentId: 1, courseId: 1, grade: 'B' }, { studentId: 1, courseId: 2, grade: 'B' }]],
+      [
+        'Enrollment',
+        'afterCreate',
+        [],
+        [
+          { studentId: 1, courseId: 1, grade: 'B' },
+          { studentId: 1, courseId: 2, grade: 'B' },
+        ],
+      ],
     ]);
     recorder.clear();
     await student.setCourses([2, 3], { through: { grade: 'A' } });
@@ -105,7 +149,7 @@ describe('association mutators signal on the model whose rows change', () => {
     ]);
   });
 
-  it('Model.create with include signals the included rows too (Sequelize saves them one by one, inside the parent\'s write)', async () => {
+  it("Model.create with include signals the included rows too (Sequelize saves them one by one, inside the parent's write)", async () => {
     await Author.create({ name: 'cy', Books: [{ title: 'n1' }, { title: 'n2' }] }, { include: [Book] });
     expect(after(['name', 'title', 'authorId'])).to.deep.equal([
       ['Book', 'afterCreate', [], [{ name: undefined, title: 'n1', authorId: 3 }]],
@@ -116,16 +160,43 @@ describe('association mutators signal on the model whose rows change', () => {
 
   it('bulkCreate with include signals the included rows and the through rows, each model in one dispatch', async () => {
     const authors = await Author.bulkCreate(
-      [{ name: 'cy', Books: [{ title: 'n1' }, { title: 'n2' }] }, { name: 'di', Books: [{ title: 'n3' }] }],
+      [
+        { name: 'cy', Books: [{ title: 'n1' }, { title: 'n2' }] },
+        { name: 'di', Books: [{ title: 'n3' }] },
+      ],
       { include: [Book] },
     );
     expect(after(['name', 'title', 'authorId'])).to.deep.equal([
-      ['Author', 'afterCreate', [], [{ name: 'cy', title: undefined, authorId: undefined }, { name: 'di', title: undefined, authorId: undefined }]],
-      ['Book', 'afterCreate', [], [{ name: undefined, title: 'n1', authorId: 3 }, { name: undefined, title: 'n2', authorId: 3 }, { name: undefined, title: 'n3', authorId: 4 }]],
+      [
+        'Author',
+        'afterCreate',
+        [],
+        [
+          { name: 'cy', title: undefined, authorId: undefined },
+          { name: 'di', title: undefined, authorId: undefined },
+        ],
+      ],
+      [
+        'Book',
+        'afterCreate',
+        [],
+        [
+          { name: undefined, title: 'n1', authorId: 3 },
+          { name: undefined, title: 'n2', authorId: 3 },
+          { name: undefined, title: 'n3', authorId: 4 },
+        ],
+      ],
     ]);
     // What Sequelize returns is untouched: the included instances carry their database ids.
     expect(authors.map((a) => [a.name, a.Books.map((b: Book) => [b.id, b.title, b.authorId])])).to.deep.equal([
-      ['cy', [[4, 'n1', 3], [5, 'n2', 3]]], ['di', [[6, 'n3', 4]]],
+      [
+        'cy',
+        [
+          [4, 'n1', 3],
+          [5, 'n2', 3],
+        ],
+      ],
+      ['di', [[6, 'n3', 4]]],
     ]);
     recorder.clear();
     await Student.bulkCreate([{ name: 's9', Courses: [{ title: 'c9' }] }], { include: [Course] });

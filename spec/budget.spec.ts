@@ -16,12 +16,17 @@ describe('statement budget (1000 rows)', function () {
   let vanilla: TestDatabase;
   let VanillaAccount: ModelStatic<Account>;
 
-  before(async () => {
+  before(() => {
     // The same table through a Sequelize instance that never installed the library.
     vanilla = connect({}, false);
-    VanillaAccount = vanilla.sequelize.define('VanillaAccount', { ...Account.getAttributes() }, {
-      tableName: 'bud_accounts', underscored: true,
-    }) as unknown as ModelStatic<Account>;
+    VanillaAccount = vanilla.sequelize.define(
+      'VanillaAccount',
+      { ...Account.getAttributes() },
+      {
+        tableName: 'bud_accounts',
+        underscored: true,
+      },
+    ) as unknown as ModelStatic<Account>;
   });
   after(() => vanilla.sequelize.close());
 
@@ -38,7 +43,10 @@ describe('statement budget (1000 rows)', function () {
     'Model.bulkCreate': (M) => M.bulkCreate(rows()),
     'Model.increment': (M) => M.increment('balance', { where: {} }),
     'Model.create': (M) => M.create({ name: 'one' }),
-    'instance.update': async (M) => { const a = (await M.findByPk(1))!; await a.update({ balance: -1 }); },
+    'instance.update': async (M) => {
+      const a = (await M.findByPk(1))!;
+      await a.update({ balance: -1 });
+    },
   };
 
   for (const [path, run] of Object.entries(paths)) {
@@ -47,7 +55,13 @@ describe('statement budget (1000 rows)', function () {
       await Account.truncate({ restartIdentity: true, bypassSignals: true });
       await Account.bulkCreate(rows(), { bypassSignals: true });
       const theirs = await vanilla.log.count(() => run(VanillaAccount));
-      const shape = (sql: string[]) => sql.map((s) => s.replace(/"VanillaAccount"/g, '"Account"').replace(/'[^']*'/g, "'?'").replace(/\$\d+/g, '$?'));
+      const shape = (sql: string[]) =>
+        sql.map((s) =>
+          s
+            .replace(/"VanillaAccount"/g, '"Account"')
+            .replace(/'[^']*'/g, "'?'")
+            .replace(/\$\d+/g, '$?'),
+        );
       expect(shape(ours.statements)).to.deep.equal(shape(theirs.statements));
     });
   }
@@ -64,7 +78,11 @@ describe('statement budget (1000 rows)', function () {
       let delivered = 0;
       for (const family of ['Create', 'Update', 'Delete'] as const) {
         receivers.add(bulkSignals.on(Account, `before${family}`, () => undefined));
-        receivers.add(bulkSignals.on(Account, `after${family}`, (s) => { delivered += s.newRecords.length + s.oldRecords.length; }));
+        receivers.add(
+          bulkSignals.on(Account, `after${family}`, (s) => {
+            delivered += s.newRecords.length + s.oldRecords.length;
+          }),
+        );
       }
       const { count, statements } = await db.log.count(run);
       expect(count, statements.map((s) => s.slice(0, 80)).join('\n')).to.equal(budget);
@@ -74,7 +92,11 @@ describe('statement budget (1000 rows)', function () {
 
   it('Model.update with after receivers only: 1 statement (RETURNING old.* on PostgreSQL 18, a CTE before)', async () => {
     let delivered = 0;
-    receivers.add(bulkSignals.on(Account, 'afterUpdate', (s) => { delivered += s.oldRecords.length; }));
+    receivers.add(
+      bulkSignals.on(Account, 'afterUpdate', (s) => {
+        delivered += s.oldRecords.length;
+      }),
+    );
     const { count } = await db.log.count(() => Account.update({ balance: literal('balance + 1') }, { where: {} }));
     expect(count).to.equal(1);
     expect(delivered).to.equal(N);
@@ -82,7 +104,11 @@ describe('statement budget (1000 rows)', function () {
 
   it('Model.destroy with after receivers only: 1 statement (DELETE … RETURNING)', async () => {
     let delivered = 0;
-    receivers.add(bulkSignals.on(Account, 'afterDelete', (s) => { delivered += s.oldRecords.length; }));
+    receivers.add(
+      bulkSignals.on(Account, 'afterDelete', (s) => {
+        delivered += s.oldRecords.length;
+      }),
+    );
     const { count, statements } = await db.log.count(() => Account.destroy({ where: {} }));
     expect(count).to.equal(1);
     expect(statements[0]).to.match(/^WITH d AS \(DELETE FROM .* RETURNING .*\) SELECT \* FROM d ORDER BY /);
@@ -90,9 +116,11 @@ describe('statement budget (1000 rows)', function () {
   });
 
   it('before receivers writing a different value per row: 3 statements, every value written', async () => {
-    receivers.add(bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
-      for (const r of newRecords as Account[]) r.note = `note ${r.id}`;
-    }));
+    receivers.add(
+      bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
+        for (const r of newRecords as Account[]) r.note = `note ${r.id}`;
+      }),
+    );
     const { count } = await db.log.count(() => Account.update({ status: 'x' }, { where: {} }));
     expect(count).to.equal(3);
     const written = await Account.findAll({ order: [['id', 'ASC']] });
@@ -105,11 +133,19 @@ describe('statement budget with after receivers only (one statement where the se
   const receivers = new Receivers();
   let major: number;
 
-  before(async () => { major = await serverMajor(db.sequelize); });
+  before(async () => {
+    major = await serverMajor(db.sequelize);
+  });
   beforeEach(async () => {
     await db.sequelize.query('TRUNCATE bua_accounts, bua_ledgers, bua_tags RESTART IDENTITY');
     await Account.bulkCreate([{ name: 'a' }, { name: 'b' }], { bypassSignals: true });
-    await Ledger.bulkCreate([{ label: 'a', amount: 1 }, { label: 'b', amount: 2 }], { bypassSignals: true });
+    await Ledger.bulkCreate(
+      [
+        { label: 'a', amount: 1 },
+        { label: 'b', amount: 2 },
+      ],
+      { bypassSignals: true },
+    );
     await Tag.bulkCreate([{ slug: 'a' }], { bypassSignals: true });
     for (const model of [Account, Ledger, Tag] as ModelStatic<Model>[]) {
       for (const family of ['Create', 'Update', 'Delete'] as const) receivers.add(bulkSignals.on(model, `after${family}`, () => undefined));
@@ -127,7 +163,12 @@ describe('statement budget with after receivers only (one statement where the se
     ['Model.truncate (LOCK TABLE, read, TRUNCATE)', 3, 3, () => Account.truncate()],
     ['Model.bulkCreate', 1, 1, () => Account.bulkCreate([{ name: 'x' }, { name: 'y' }])],
     ['bulkCreate ignoreDuplicates', 1, 1, () => Tag.bulkCreate([{ slug: 'a' }, { slug: 'n' }], { ignoreDuplicates: true })],
-    ['bulkCreate updateOnDuplicate (a locked lookup before 18)', 1, 2, () => Tag.bulkCreate([{ slug: 'a', label: 'A' }, { slug: 'n' }], { updateOnDuplicate: ['label'] })],
+    [
+      'bulkCreate updateOnDuplicate (a locked lookup before 18)',
+      1,
+      2,
+      () => Tag.bulkCreate([{ slug: 'a', label: 'A' }, { slug: 'n' }], { updateOnDuplicate: ['label'] }),
+    ],
     ['upsert (a locked lookup before 18)', 1, 2, () => Tag.upsert({ slug: 'a', label: 'U' })],
   ];
   for (const [path, on18, before18, run] of paths) {
@@ -144,7 +185,13 @@ describe('statement budget of instance paths (before + after receivers)', () => 
 
   beforeEach(async () => {
     await Ledger.truncate({ force: true, restartIdentity: true, bypassSignals: true });
-    await Ledger.bulkCreate([{ label: 'a', amount: 1 }, { label: 'b', amount: 2 }], { bypassSignals: true });
+    await Ledger.bulkCreate(
+      [
+        { label: 'a', amount: 1 },
+        { label: 'b', amount: 2 },
+      ],
+      { bypassSignals: true },
+    );
     await Ledger.destroy({ where: { id: 2 }, bypassSignals: true });
     for (const family of ['Create', 'Update', 'Delete'] as const) {
       receivers.add(bulkSignals.on(Ledger, `before${family}`, () => undefined));
@@ -154,7 +201,14 @@ describe('statement budget of instance paths (before + after receivers)', () => 
   afterEach(() => receivers.clear());
 
   const paths: [string, number, (l: Ledger, deleted: Ledger) => Promise<unknown>][] = [
-    ['instance.save', 1, (l) => { l.amount = 5; return l.save(); }],
+    [
+      'instance.save',
+      1,
+      (l) => {
+        l.amount = 5;
+        return l.save();
+      },
+    ],
     ['instance.update', 1, (l) => l.update({ amount: 6 })],
     ['instance.increment', 2, (l) => l.increment('amount')],
     ['instance.destroy (soft)', 1, (l) => l.destroy()],

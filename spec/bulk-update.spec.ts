@@ -25,21 +25,23 @@ class Gadget extends Model {
 
 function define(sequelize: Sequelize, prefix: string): void {
   defineModels(sequelize, prefix);
-  Gadget.init({
-    id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
-    big: DataTypes.BIGINT,
-    price: DataTypes.DECIMAL(12, 2),
-    seenAt: { type: DataTypes.DATE, field: 'seen_at' },
-    day: DataTypes.DATEONLY,
-    flag: DataTypes.BOOLEAN,
-    data: DataTypes.JSONB,
-    doc: DataTypes.JSON,
-    tags: DataTypes.ARRAY(DataTypes.STRING),
-    kind: DataTypes.ENUM('a', 'b'),
-    score: DataTypes.DOUBLE,
-  }, { sequelize, tableName: `${prefix}_gadgets` });
+  Gadget.init(
+    {
+      id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
+      big: DataTypes.BIGINT,
+      price: DataTypes.DECIMAL(12, 2),
+      seenAt: { type: DataTypes.DATE, field: 'seen_at' },
+      day: DataTypes.DATEONLY,
+      flag: DataTypes.BOOLEAN,
+      data: DataTypes.JSONB,
+      doc: DataTypes.JSON,
+      tags: DataTypes.ARRAY(DataTypes.STRING),
+      kind: DataTypes.ENUM('a', 'b'),
+      score: DataTypes.DOUBLE,
+    },
+    { sequelize, tableName: `${prefix}_gadgets` },
+  );
 }
-
 
 describe('bulkUpdate', () => {
   const db = useDatabase('bup', define);
@@ -48,7 +50,14 @@ describe('bulkUpdate', () => {
 
   beforeEach(async () => {
     await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Account.bulkCreate([{ name: 'a', balance: 1 }, { name: 'b', balance: 2 }, { name: 'c', balance: 3 }], { bypassSignals: true });
+    await Account.bulkCreate(
+      [
+        { name: 'a', balance: 1 },
+        { name: 'b', balance: 2 },
+        { name: 'c', balance: 3 },
+      ],
+      { bypassSignals: true },
+    );
     recorder = new Recorder([Account, Membership, Gadget, Ledger]);
   });
   afterEach(() => {
@@ -68,15 +77,21 @@ describe('bulkUpdate', () => {
     const { count, result, statements } = await db.log.count(() => bulkUpdate(Account, [c!, a!, b!]));
     expect(count, statements.join('\n')).to.equal(1);
     expect(result).to.equal(3);
-    expect((await load()).map((r) => [r.name, r.balance, r.status])).to.deep.equal([['a', 10, 'open'], ['bee', 20, 'open'], ['c', 3, 'vip']]);
+    expect((await load()).map((r) => [r.name, r.balance, r.status])).to.deep.equal([
+      ['a', 10, 'open'],
+      ['bee', 20, 'open'],
+      ['c', 3, 'vip'],
+    ]);
     for (const r of [a!, b!, c!]) expect(r.changed()).to.equal(false);
     expect(a!.updatedAt.getTime()).to.equal((await Account.findByPk(1))!.updatedAt.getTime());
   });
 
-  it('delivers update events in the caller\'s order with locked old rows, and writes receiver edits in the same statement', async () => {
-    receivers.add(bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
-      for (const r of newRecords as Account[]) r.note = `checked ${r.name}`;
-    }));
+  it("delivers update events in the caller's order with locked old rows, and writes receiver edits in the same statement", async () => {
+    receivers.add(
+      bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
+        for (const r of newRecords as Account[]) r.note = `checked ${r.name}`;
+      }),
+    );
     const [a, b, c] = await load();
     c!.balance = 30;
     a!.balance = 11;
@@ -84,30 +99,76 @@ describe('bulkUpdate', () => {
     expect(count).to.equal(2, 'one locked read, one UPDATE … FROM (VALUES …)');
     const summary = recorder.summary(['id', 'balance', 'note']);
     expect(summary.map((s) => [s.event, s.operation, s.via, s.oldRecords, s.newRecords])).to.deep.equal([
-      ['validateUpdate', 'bulkUpdate', 'model', [{ id: 3, balance: 3, note: null }, { id: 1, balance: 1, note: null }], [{ id: 3, balance: 30, note: null }, { id: 1, balance: 11, note: null }]],
-      ['beforeUpdate', 'bulkUpdate', 'model', [{ id: 3, balance: 3, note: null }, { id: 1, balance: 1, note: null }], [{ id: 3, balance: 30, note: null }, { id: 1, balance: 11, note: null }]],
-      ['afterUpdate', 'bulkUpdate', 'model', [{ id: 3, balance: 3, note: null }, { id: 1, balance: 1, note: null }], [{ id: 3, balance: 30, note: 'checked c' }, { id: 1, balance: 11, note: 'checked a' }]],
+      [
+        'validateUpdate',
+        'bulkUpdate',
+        'model',
+        [
+          { id: 3, balance: 3, note: null },
+          { id: 1, balance: 1, note: null },
+        ],
+        [
+          { id: 3, balance: 30, note: null },
+          { id: 1, balance: 11, note: null },
+        ],
+      ],
+      [
+        'beforeUpdate',
+        'bulkUpdate',
+        'model',
+        [
+          { id: 3, balance: 3, note: null },
+          { id: 1, balance: 1, note: null },
+        ],
+        [
+          { id: 3, balance: 30, note: null },
+          { id: 1, balance: 11, note: null },
+        ],
+      ],
+      [
+        'afterUpdate',
+        'bulkUpdate',
+        'model',
+        [
+          { id: 3, balance: 3, note: null },
+          { id: 1, balance: 1, note: null },
+        ],
+        [
+          { id: 3, balance: 30, note: 'checked c' },
+          { id: 1, balance: 11, note: 'checked a' },
+        ],
+      ],
     ]);
     expect(summary[2]!.changedFields).to.deep.equal(['balance', 'note', 'updatedAt']);
     expect(new Set(recorder.transactions).size).to.equal(1);
     expect((await load()).map((r) => r.note)).to.deep.equal(['checked a', null, 'checked c']);
   });
 
-  it('writes only each row\'s changed attributes: concurrent changes to other columns survive', async () => {
+  it("writes only each row's changed attributes: concurrent changes to other columns survive", async () => {
     const [a, b] = await load();
     a!.balance = 100;
     b!.name = 'bee';
     // Another writer changes the columns these instances did not touch.
     await Account.update({ name: 'a-other', balance: 222 }, { where: { id: [1, 2] }, bypassSignals: true });
     await bulkUpdate(Account, [a!, b!]);
-    expect((await load()).slice(0, 2).map((r) => [r.name, r.balance])).to.deep.equal([['a-other', 100], ['bee', 222]]);
+    expect((await load()).slice(0, 2).map((r) => [r.name, r.balance])).to.deep.equal([
+      ['a-other', 100],
+      ['bee', 222],
+    ]);
   });
 
   it('with fields, writes those attributes on every row', async () => {
     const rows = await load();
-    rows.forEach((r, i) => { r.balance = 50 + i; r.name = `ignored ${i}`; });
+    rows.forEach((r, i) => {
+      r.balance = 50 + i;
+      r.name = `ignored ${i}`;
+    });
     await bulkUpdate(Account, rows, { fields: ['balance'] });
-    expect((await load()).map((r) => [r.name, r.balance])).to.deep.equal([['a', 50], ['b', 51], ['c', 52]]);
+    expect((await load()).map((r) => [r.name, r.balance])).to.deep.equal([
+      ['a', 50],
+      ['b', 51],
+      ['c', 52],
+    ]);
   });
 
   it('stamps updatedAt unless silent', async () => {
@@ -127,28 +188,68 @@ describe('bulkUpdate', () => {
 
   it('casts every type Sequelize supports, NULLs included', async () => {
     const values = [
-      { big: '9007199254740993', price: '12.50', seenAt: new Date('2024-01-02T03:04:05.678Z'), day: '2024-02-29', flag: true, data: { a: [1, { b: 'x' }] }, doc: ['j', 1], tags: ['x', "it's"], kind: 'b' as const, score: 1.5 },
+      {
+        big: '9007199254740993',
+        price: '12.50',
+        seenAt: new Date('2024-01-02T03:04:05.678Z'),
+        day: '2024-02-29',
+        flag: true,
+        data: { a: [1, { b: 'x' }] },
+        doc: ['j', 1],
+        tags: ['x', "it's"],
+        kind: 'b' as const,
+        score: 1.5,
+      },
       { big: null, price: null, seenAt: null, day: null, flag: null, data: null, doc: null, tags: null, kind: null, score: null },
-      { big: '-1', price: '0.01', seenAt: new Date(0), day: '1999-12-31', flag: false, data: {}, doc: { n: null }, tags: [], kind: 'a' as const, score: -0.25 },
+      {
+        big: '-1',
+        price: '0.01',
+        seenAt: new Date(0),
+        day: '1999-12-31',
+        flag: false,
+        data: {},
+        doc: { n: null },
+        tags: [],
+        kind: 'a' as const,
+        score: -0.25,
+      },
     ];
     // Start each row from another row's values, so every value (NULLs too) is a change.
     const gadgets = await Gadget.bulkCreate([values[1]!, values[0]!, values[1]!], { bypassSignals: true });
     gadgets.forEach((g, i) => g.set(values[i]!));
     expect(await bulkUpdate(Gadget, [...gadgets].reverse())).to.equal(3);
     const fresh = await Promise.all(gadgets.map((g) => Gadget.findByPk(g.id)));
-    const pickValues = (g: Gadget) => ({ big: g.big, price: g.price, seenAt: g.seenAt, day: g.day, flag: g.flag, data: g.data, doc: g.doc, tags: g.tags, kind: g.kind, score: g.score });
+    const pickValues = (g: Gadget) => ({
+      big: g.big,
+      price: g.price,
+      seenAt: g.seenAt,
+      day: g.day,
+      flag: g.flag,
+      data: g.data,
+      doc: g.doc,
+      tags: g.tags,
+      kind: g.kind,
+      score: g.score,
+    });
     expect(fresh.map((g) => pickValues(g!))).to.deep.equal(values);
     expect(gadgets.map(pickValues)).to.deep.equal(values, 'instances hold what the database holds');
   });
 
   it('pairs composite primary keys', async () => {
     await Membership.truncate({ bypassSignals: true });
-    const members = await Membership.bulkCreate([{ groupId: 1, userId: 1, role: 'a' }, { groupId: 1, userId: 2, role: 'b' }], { bypassSignals: true });
+    const members = await Membership.bulkCreate(
+      [
+        { groupId: 1, userId: 1, role: 'a' },
+        { groupId: 1, userId: 2, role: 'b' },
+      ],
+      { bypassSignals: true },
+    );
     members[1]!.role = 'B';
     members[0]!.role = 'A';
     await bulkUpdate(Membership, members);
     expect(recorder.summary(['groupId', 'userId', 'role']).find((s) => s.event === 'afterUpdate')!.newRecords).to.deep.equal([
-      { groupId: 1, userId: 1, role: 'A' }, { groupId: 1, userId: 2, role: 'B' },
+      { groupId: 1, userId: 1, role: 'A' },
+      { groupId: 1, userId: 2, role: 'B' },
     ]);
   });
 
@@ -170,7 +271,9 @@ describe('bulkUpdate', () => {
     for (const [call, message] of cases) {
       const error = await rejection(call());
       expect(error).to.be.instanceOf(InvalidInputError);
-      expect((error as Error).message).to.match(message).and.match(/nothing was written$/);
+      expect((error as Error).message)
+        .to.match(message)
+        .and.match(/nothing was written$/);
     }
     expect((await Account.findByPk(1))!.balance).to.equal(1);
     void b;
@@ -180,7 +283,10 @@ describe('bulkUpdate', () => {
     this.timeout(180000);
     recorder.off();
     await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Account.bulkCreate(Array.from({ length: 20000 }, (_, i) => ({ name: `n${i}`, balance: i })), { bypassSignals: true });
+    await Account.bulkCreate(
+      Array.from({ length: 20000 }, (_, i) => ({ name: `n${i}`, balance: i })),
+      { bypassSignals: true },
+    );
     const rows = await load();
     rows.forEach((r, i) => {
       r.name = `m${i}`;
@@ -194,7 +300,9 @@ describe('bulkUpdate', () => {
     expect(count).to.equal(20);
     const check = await Account.findAll({ where: { id: [1, 2, 20000] }, order: [['id', 'ASC']] });
     expect(check.map((r) => [r.name, r.balance, r.status, r.ownerEmail, r.note])).to.deep.equal([
-      ['m0', 0, 'even', 'u0@x.test', 'third'], ['m1', 2, 'odd', 'u1@x.test', null], ['m19999', 39998, 'odd', 'u19999@x.test', null],
+      ['m0', 0, 'even', 'u0@x.test', 'third'],
+      ['m1', 2, 'odd', 'u1@x.test', null],
+      ['m19999', 39998, 'odd', 'u19999@x.test', null],
     ]);
   });
 });
@@ -210,27 +318,53 @@ describe('bulkDestroy', () => {
   });
   afterEach(() => recorder.off());
 
-  it('deletes instances or keys in two statements, signalling in the caller\'s order', async () => {
+  it("deletes instances or keys in two statements, signalling in the caller's order", async () => {
     const d = (await Account.findByPk(4))!;
     const { count, result } = await db.log.count(() => bulkDestroy(Account, [3, d, 1, 3]));
     expect([count, result]).to.deep.equal([2, 3]);
     expect(recorder.summary(['id', 'name']).map((s) => [s.event, s.operation, s.oldRecords])).to.deep.equal(
-      ['validateDelete', 'beforeDelete', 'afterDelete'].map((e) => [e, 'bulkDestroy', [{ id: 3, name: 'c' }, { id: 4, name: 'd' }, { id: 1, name: 'a' }]]),
+      ['validateDelete', 'beforeDelete', 'afterDelete'].map((e) => [
+        e,
+        'bulkDestroy',
+        [
+          { id: 3, name: 'c' },
+          { id: 4, name: 'd' },
+          { id: 1, name: 'a' },
+        ],
+      ]),
     );
     expect((await Account.findAll()).map((a) => a.id)).to.deep.equal([2]);
   });
 
   it('soft-deletes paranoid rows unless forced, and takes composite keys as objects', async () => {
     await Ledger.truncate({ force: true, restartIdentity: true, bypassSignals: true });
-    await Ledger.bulkCreate([{ label: 'x', amount: 1 }, { label: 'y', amount: 2 }], { bypassSignals: true });
+    await Ledger.bulkCreate(
+      [
+        { label: 'x', amount: 1 },
+        { label: 'y', amount: 2 },
+      ],
+      { bypassSignals: true },
+    );
     recorder.clear();
     expect(await bulkDestroy(Ledger, [2])).to.equal(1);
     expect(await bulkDestroy(Ledger, [1, 2], { force: true })).to.equal(2);
-    expect(recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => [s.soft, s.oldRecords])).to.deep.equal([
-      [true, [{ id: 2 }]], [false, [{ id: 1 }, { id: 2 }]],
+    expect(
+      recorder
+        .summary(['id'])
+        .filter((s) => s.event === 'afterDelete')
+        .map((s) => [s.soft, s.oldRecords]),
+    ).to.deep.equal([
+      [true, [{ id: 2 }]],
+      [false, [{ id: 1 }, { id: 2 }]],
     ]);
     await Membership.truncate({ bypassSignals: true });
-    await Membership.bulkCreate([{ groupId: 1, userId: 1, role: 'a' }, { groupId: 2, userId: 1, role: 'b' }], { bypassSignals: true });
+    await Membership.bulkCreate(
+      [
+        { groupId: 1, userId: 1, role: 'a' },
+        { groupId: 2, userId: 1, role: 'b' },
+      ],
+      { bypassSignals: true },
+    );
     expect(await bulkDestroy(Membership, [{ groupId: 2, userId: 1 }])).to.equal(1);
     expect(await Membership.count()).to.equal(1);
   });
@@ -240,7 +374,10 @@ describe('bulkDestroy', () => {
       [() => bulkDestroy(Account, [1, null as never]), /item 1 has no value for the primary key \(id\)/],
       [() => bulkDestroy(Account, [Account.build({ name: 'x' })]), /item 0 is not saved yet/],
       [() => bulkDestroy(Membership, [1]), /item 0 is a single value, but Membership's primary key has 2 columns/],
-      [() => bulkDestroy(Account, [Membership.build({ groupId: 1, userId: 1, role: 'r' }, { isNewRecord: false }) as never]), /item 0 is a Membership, not a Account/],
+      [
+        () => bulkDestroy(Account, [Membership.build({ groupId: 1, userId: 1, role: 'r' }, { isNewRecord: false }) as never]),
+        /item 0 is a Membership, not a Account/,
+      ],
     ];
     for (const [call, message] of cases) {
       const error = await rejection(call());

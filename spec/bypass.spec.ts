@@ -10,7 +10,13 @@ describe('bypass', () => {
 
   async function seed(): Promise<void> {
     await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Account.bulkCreate([{ name: 'a', balance: 1 }, { name: 'b', balance: 2 }], { bypassSignals: true });
+    await Account.bulkCreate(
+      [
+        { name: 'a', balance: 1 },
+        { name: 'b', balance: 2 },
+      ],
+      { bypassSignals: true },
+    );
   }
 
   beforeEach(async () => {
@@ -26,10 +32,20 @@ describe('bypass', () => {
     'Model.increment': (o: object) => Account.increment('balance', { where: {}, ...o }),
     'Model.decrement': (o: object) => Account.decrement('balance', { where: {}, ...o }),
     'Model.destroy': (o: object) => Account.destroy({ where: { id: 1 }, ...o }),
-    'instance.save': async (o: object) => { const a = (await Account.findByPk(1))!; a.balance = 9; await a.save(o); },
-    'instance.update': async (o: object) => { await (await Account.findByPk(1))!.update({ balance: 9 }, o); },
-    'instance.increment': async (o: object) => { await (await Account.findByPk(1))!.increment('balance', o); },
-    'instance.destroy': async (o: object) => { await (await Account.findByPk(1))!.destroy(o); },
+    'instance.save': async (o: object) => {
+      const a = (await Account.findByPk(1))!;
+      a.balance = 9;
+      await a.save(o);
+    },
+    'instance.update': async (o: object) => {
+      await (await Account.findByPk(1))!.update({ balance: 9 }, o);
+    },
+    'instance.increment': async (o: object) => {
+      await (await Account.findByPk(1))!.increment('balance', o);
+    },
+    'instance.destroy': async (o: object) => {
+      await (await Account.findByPk(1))!.destroy(o);
+    },
   };
 
   for (const [path, run] of Object.entries(paths)) {
@@ -46,7 +62,9 @@ describe('bypass', () => {
 
   it('bulkSignals.bypass silences writes inside its async scope only', async () => {
     let release!: () => void;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const inside = bulkSignals.bypass(async () => {
       await gate;
       await Account.update({ status: 'quiet' }, { where: { id: 1 } });
@@ -62,10 +80,17 @@ describe('bypass', () => {
     expect((await Account.findByPk(1))!.status).to.equal('quiet', 'the bypassed write still happened');
   });
 
-  it('Sequelize\'s hooks: false does not silence signals', async () => {
+  it("Sequelize's hooks: false does not silence signals", async () => {
     await Account.update({ balance: 4 }, { where: { id: 1 }, hooks: false });
     await Account.create({ name: 'h' }, { hooks: false });
-    expect(recorder.events()).to.deep.equal(['validateUpdate', 'beforeUpdate', 'afterUpdate', 'validateCreate', 'beforeCreate', 'afterCreate']);
+    expect(recorder.events()).to.deep.equal([
+      'validateUpdate',
+      'beforeUpdate',
+      'afterUpdate',
+      'validateCreate',
+      'beforeCreate',
+      'afterCreate',
+    ]);
   });
 
   it('bypassValidation skips the validate events only', async () => {

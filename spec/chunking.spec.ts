@@ -13,35 +13,56 @@ describe('chunked where-writes (chunkSize)', () => {
   beforeEach(async () => {
     chunks = [];
     await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Account.bulkCreate(Array.from({ length: 1000 }, (_, i) => ({ name: `n${i}`, balance: i })), { bypassSignals: true });
+    await Account.bulkCreate(
+      Array.from({ length: 1000 }, (_, i) => ({ name: `n${i}`, balance: i })),
+      { bypassSignals: true },
+    );
     for (const event of ['beforeUpdate', 'afterUpdate', 'beforeDelete', 'afterDelete'] as const) {
-      receivers.add(bulkSignals.on(Account, event, (s: Signal<Account>) => {
-        chunks.push({ event, ids: (s.newRecords.length ? s.newRecords : s.oldRecords).map((r) => r.id) });
-      }));
+      receivers.add(
+        bulkSignals.on(Account, event, (s: Signal<Account>) => {
+          chunks.push({ event, ids: (s.newRecords.length ? s.newRecords : s.oldRecords).map((r) => r.id) });
+        }),
+      );
     }
   });
   afterEach(() => receivers.clear());
 
   it('Model.update reads, signals and writes at most chunkSize rows at a time, in primary-key order, in one transaction', async () => {
     const transactions = new Set<unknown>();
-    receivers.add(bulkSignals.on(Account, 'afterUpdate', ({ transaction }) => { transactions.add(transaction); }));
-    const { result, count } = await db.log.count(() => Account.update({ balance: literal('balance + 1') }, { where: {}, chunkSize: 300, returning: true }));
+    receivers.add(
+      bulkSignals.on(Account, 'afterUpdate', ({ transaction }) => {
+        transactions.add(transaction);
+      }),
+    );
+    const { result, count } = await db.log.count(() =>
+      Account.update({ balance: literal('balance + 1') }, { where: {}, chunkSize: 300, returning: true }),
+    );
     expect(result[0]).to.equal(1000);
     expect(result[1]).to.have.length(1000);
     expect(count).to.equal(8, '4 chunks × (locked read + write)');
     expect(chunks.map((c) => [c.event, c.ids.length])).to.deep.equal([
-      ['beforeUpdate', 300], ['afterUpdate', 300], ['beforeUpdate', 300], ['afterUpdate', 300],
-      ['beforeUpdate', 300], ['afterUpdate', 300], ['beforeUpdate', 100], ['afterUpdate', 100],
+      ['beforeUpdate', 300],
+      ['afterUpdate', 300],
+      ['beforeUpdate', 300],
+      ['afterUpdate', 300],
+      ['beforeUpdate', 300],
+      ['afterUpdate', 300],
+      ['beforeUpdate', 100],
+      ['afterUpdate', 100],
     ]);
-    expect(chunks.filter((c) => c.event === 'afterUpdate').flatMap((c) => c.ids)).to.deep.equal(Array.from({ length: 1000 }, (_, i) => i + 1));
+    expect(chunks.filter((c) => c.event === 'afterUpdate').flatMap((c) => c.ids)).to.deep.equal(
+      Array.from({ length: 1000 }, (_, i) => i + 1),
+    );
     expect(transactions.size).to.equal(1);
-    expect(await Account.sum('balance')).to.equal(999 * 1000 / 2 + 1000);
+    expect(await Account.sum('balance')).to.equal((999 * 1000) / 2 + 1000);
   });
 
   it('a receiver that throws in a later chunk rolls back the earlier chunks too', async () => {
-    receivers.add(bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
-      if (newRecords.some((r) => r.id > 800)) throw new Error('stop at the last chunk');
-    }));
+    receivers.add(
+      bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
+        if (newRecords.some((r) => r.id > 800)) throw new Error('stop at the last chunk');
+      }),
+    );
     let error: unknown;
     try {
       await Account.update({ balance: 0 }, { where: {}, chunkSize: 250 });
@@ -49,14 +70,19 @@ describe('chunked where-writes (chunkSize)', () => {
       error = e;
     }
     expect(error).to.have.property('message', 'stop at the last chunk');
-    expect(await Account.sum('balance')).to.equal(999 * 1000 / 2);
+    expect(await Account.sum('balance')).to.equal((999 * 1000) / 2);
   });
 
   it('Model.destroy chunks the same way and returns the total', async () => {
     const deleted = await Account.destroy({ where: {}, chunkSize: 400 });
     expect(deleted).to.equal(1000);
     expect(chunks.map((c) => [c.event, c.ids.length])).to.deep.equal([
-      ['beforeDelete', 400], ['afterDelete', 400], ['beforeDelete', 400], ['afterDelete', 400], ['beforeDelete', 200], ['afterDelete', 200],
+      ['beforeDelete', 400],
+      ['afterDelete', 400],
+      ['beforeDelete', 400],
+      ['afterDelete', 400],
+      ['beforeDelete', 200],
+      ['afterDelete', 200],
     ]);
     expect(await Account.count()).to.equal(0);
   });
@@ -70,6 +96,6 @@ describe('chunked where-writes (chunkSize)', () => {
     }
     expect(error).to.be.instanceOf(InvalidInputError);
     expect((error as Error).message).to.match(/chunkSize must be a positive integer, got 0/);
-    expect(await Account.sum('balance')).to.equal(999 * 1000 / 2);
+    expect(await Account.sum('balance')).to.equal((999 * 1000) / 2);
   });
 });

@@ -21,10 +21,15 @@ describe('receiver conditions', () => {
   beforeEach(async () => {
     got = [];
     await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Account.bulkCreate([
-      { name: 'a', balance: 10, status: 'open' }, { name: 'b', balance: 20, status: 'open' },
-      { name: 'c', balance: 30, status: 'closed' }, { name: 'd', balance: 40, status: 'open' },
-    ], { bypassSignals: true });
+    await Account.bulkCreate(
+      [
+        { name: 'a', balance: 10, status: 'open' },
+        { name: 'b', balance: 20, status: 'open' },
+        { name: 'c', balance: 30, status: 'closed' },
+        { name: 'd', balance: 40, status: 'open' },
+      ],
+      { bypassSignals: true },
+    );
   });
   afterEach(() => receivers.clear());
 
@@ -47,12 +52,16 @@ describe('receiver conditions', () => {
   });
 
   it('and, or, not combine conditions', async () => {
-    receivers.add(bulkSignals.on(Account, 'afterUpdate', record('balance'), {
-      when: and(changed('balance'), not(isEqual('status', 'closed'))),
-    }));
-    receivers.add(bulkSignals.on(Account, 'afterUpdate', record('balance'), {
-      when: or(changedTo('balance', 11), changedFrom('balance', 40)),
-    }));
+    receivers.add(
+      bulkSignals.on(Account, 'afterUpdate', record('balance'), {
+        when: and(changed('balance'), not(isEqual('status', 'closed'))),
+      }),
+    );
+    receivers.add(
+      bulkSignals.on(Account, 'afterUpdate', record('balance'), {
+        when: or(changedTo('balance', 11), changedFrom('balance', 40)),
+      }),
+    );
     await Account.increment('balance', { where: { id: { [Op.in]: [1, 3, 4] } } });
     expect(got).to.deep.equal([
       { ids: [1, 4], old: [10, 40], new: [11, 41], changedFields: ['balance', 'updatedAt'] },
@@ -72,17 +81,28 @@ describe('receiver conditions', () => {
   });
 
   it('before receivers with a condition edit only their rows, and the edits are written', async () => {
-    receivers.add(bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
-      for (const r of newRecords) r.note = 'was closed';
-    }, { when: changedFrom('status', 'closed') }));
+    receivers.add(
+      bulkSignals.on(
+        Account,
+        'beforeUpdate',
+        ({ newRecords }) => {
+          for (const r of newRecords) r.note = 'was closed';
+        },
+        { when: changedFrom('status', 'closed') },
+      ),
+    );
     await Account.update({ status: 'open' }, { where: {} });
     expect((await Account.findAll({ order: [['id', 'ASC']] })).map((r) => r.note)).to.deep.equal([null, null, 'was closed', null]);
   });
 
   it('rejects conditions that are not conditions or read unknown fields', () => {
-    expect(() => bulkSignals.on(Account, 'afterUpdate', () => undefined, { when: (() => true) as never }))
-      .to.throw(InvalidReceiverError, /when must be a condition built with changed\(\)/);
-    expect(() => bulkSignals.on(Account, 'afterUpdate', () => undefined, { when: changed('balanse') as never }))
-      .to.throw(InvalidReceiverError, /the condition reads balanse, which Account does not have/);
+    expect(() => bulkSignals.on(Account, 'afterUpdate', () => undefined, { when: (() => true) as never })).to.throw(
+      InvalidReceiverError,
+      /when must be a condition built with changed\(\)/,
+    );
+    expect(() => bulkSignals.on(Account, 'afterUpdate', () => undefined, { when: changed('balanse') as never })).to.throw(
+      InvalidReceiverError,
+      /the condition reads balanse, which Account does not have/,
+    );
   });
 });

@@ -12,8 +12,21 @@ describe('signal context', () => {
   beforeEach(async () => {
     seen = [];
     await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    receivers.add(bulkSignals.on(Account, 'afterCreate', (s) => { seen.push([`now:${s.newRecords[0]!.name}`, s.context]); }));
-    receivers.add(bulkSignals.on(Account, 'afterCreate', (s) => { seen.push([`commit:${s.newRecords[0]!.name}`, s.context]); }, { onCommit: true }));
+    receivers.add(
+      bulkSignals.on(Account, 'afterCreate', (s) => {
+        seen.push([`now:${s.newRecords[0]!.name}`, s.context]);
+      }),
+    );
+    receivers.add(
+      bulkSignals.on(
+        Account,
+        'afterCreate',
+        (s) => {
+          seen.push([`commit:${s.newRecords[0]!.name}`, s.context]);
+        },
+        { onCommit: true },
+      ),
+    );
   });
   afterEach(() => receivers.clear());
 
@@ -25,20 +38,25 @@ describe('signal context', () => {
       await Account.create({ name: 'outer again' });
     });
     expect(seen).to.deep.equal([
-      ['now:none', undefined], ['commit:none', undefined],
-      ['now:outer', { user: 'ann' }], ['commit:outer', { user: 'ann' }],
-      ['now:inner', { user: 'job' }], ['commit:inner', { user: 'job' }],
-      ['now:outer again', { user: 'ann' }], ['commit:outer again', { user: 'ann' }],
+      ['now:none', undefined],
+      ['commit:none', undefined],
+      ['now:outer', { user: 'ann' }],
+      ['commit:outer', { user: 'ann' }],
+      ['now:inner', { user: 'job' }],
+      ['commit:inner', { user: 'job' }],
+      ['now:outer again', { user: 'ann' }],
+      ['commit:outer again', { user: 'ann' }],
     ]);
   });
 
   it('is isolated between concurrent requests', async () => {
-    const request = (user: string, n: number) => bulkSignals.withContext({ user }, async () => {
-      for (let i = 0; i < n; i++) {
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
-        await Account.create({ name: `${user}-${i}` });
-      }
-    });
+    const request = (user: string, n: number) =>
+      bulkSignals.withContext({ user }, async () => {
+        for (let i = 0; i < n; i++) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+          await Account.create({ name: `${user}-${i}` });
+        }
+      });
     await Promise.all([request('ann', 8), request('bob', 8), request('cy', 8)]);
     expect(seen).to.have.length(48);
     for (const [label, context] of seen) {
@@ -46,13 +64,23 @@ describe('signal context', () => {
     }
   });
 
-  it('is kept inside bypass scopes and receivers\' own writes', async () => {
-    receivers.add(bulkSignals.on(Account, 'afterUpdate', (s) => { seen.push(['update', s.context]); }));
-    receivers.add(bulkSignals.on(Account, 'afterCreate', async ({ newRecords, transaction }) => {
-      if (newRecords[0]!.name === 'parent') await Account.update({ note: 'x' }, { where: { id: newRecords[0]!.id }, transaction });
-    }));
+  it("is kept inside bypass scopes and receivers' own writes", async () => {
+    receivers.add(
+      bulkSignals.on(Account, 'afterUpdate', (s) => {
+        seen.push(['update', s.context]);
+      }),
+    );
+    receivers.add(
+      bulkSignals.on(Account, 'afterCreate', async ({ newRecords, transaction }) => {
+        if (newRecords[0]!.name === 'parent') await Account.update({ note: 'x' }, { where: { id: newRecords[0]!.id }, transaction });
+      }),
+    );
     await bulkSignals.withContext('req-1', () => Account.create({ name: 'parent' }));
     await bulkSignals.withContext('req-2', () => bulkSignals.bypass(() => Account.create({ name: 'silent' })));
-    expect(seen).to.deep.equal([['now:parent', 'req-1'], ['update', 'req-1'], ['commit:parent', 'req-1']]);
+    expect(seen).to.deep.equal([
+      ['now:parent', 'req-1'],
+      ['update', 'req-1'],
+      ['commit:parent', 'req-1'],
+    ]);
   });
 });

@@ -24,15 +24,42 @@ describe('create events', () => {
     receivers.clear();
   });
 
-  it('Model.create delivers one record, before it has an id and after with the database\'s values', async () => {
+  it("Model.create delivers one record, before it has an id and after with the database's values", async () => {
     const created = await Account.create({ name: 'x', balance: 5, ownerEmail: null, note: null, meta: null });
     expect(recorder.summary(FIELDS)).to.deep.equal([
-      { event: 'validateCreate', model: 'Account', operation: 'create', via: 'instance', soft: false, newRecords: [{ id: null, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_BEFORE },
-      { event: 'beforeCreate', model: 'Account', operation: 'create', via: 'instance', soft: false, newRecords: [{ id: null, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_BEFORE },
-      { event: 'afterCreate', model: 'Account', operation: 'create', via: 'instance', soft: false, newRecords: [{ id: 1, name: 'x', balance: 5, status: 'open' }], oldRecords: [], changedFields: SET_AFTER },
+      {
+        event: 'validateCreate',
+        model: 'Account',
+        operation: 'create',
+        via: 'instance',
+        soft: false,
+        newRecords: [{ id: null, name: 'x', balance: 5, status: 'open' }],
+        oldRecords: [],
+        changedFields: SET_BEFORE,
+      },
+      {
+        event: 'beforeCreate',
+        model: 'Account',
+        operation: 'create',
+        via: 'instance',
+        soft: false,
+        newRecords: [{ id: null, name: 'x', balance: 5, status: 'open' }],
+        oldRecords: [],
+        changedFields: SET_BEFORE,
+      },
+      {
+        event: 'afterCreate',
+        model: 'Account',
+        operation: 'create',
+        via: 'instance',
+        soft: false,
+        newRecords: [{ id: 1, name: 'x', balance: 5, status: 'open' }],
+        oldRecords: [],
+        changedFields: SET_AFTER,
+      },
     ]);
     const [delivered] = recorder.signals[2]!.newRecords;
-    expect(delivered).to.not.equal(created, 'payload records are copies: an after receiver cannot reach the caller\'s instance');
+    expect(delivered).to.not.equal(created, "payload records are copies: an after receiver cannot reach the caller's instance");
     expect(delivered.get({ plain: true })).to.deep.equal(created.get({ plain: true }));
     expect(new Set(recorder.transactions).size).to.equal(1);
   });
@@ -62,36 +89,79 @@ describe('create events', () => {
     const [created, wasCreated] = await Account.findCreateFind({ where: { name: 'fcf' }, defaults: { name: 'fcf', balance: 4 } });
     const [found, wasCreatedAgain] = await Account.findCreateFind({ where: { name: 'fcf' }, defaults: { name: 'fcf', balance: 9 } });
     expect([wasCreated, wasCreatedAgain, found.id]).to.deep.equal([true, false, created.id]);
-    expect(recorder.summary(['id', 'name', 'balance']).filter((s) => s.event === 'afterCreate').map((s) => s.newRecords)).to.deep.equal([
-      [{ id: 1, name: 'fcf', balance: 4 }],
-    ]);
+    expect(
+      recorder
+        .summary(['id', 'name', 'balance'])
+        .filter((s) => s.event === 'afterCreate')
+        .map((s) => s.newRecords),
+    ).to.deep.equal([[{ id: 1, name: 'fcf', balance: 4 }]]);
   });
 
   it('writes what before receivers set', async () => {
-    receivers.add(bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
-      (newRecords[0] as Account).note = 'from receiver';
-    }));
+    receivers.add(
+      bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
+        (newRecords[0] as Account).note = 'from receiver';
+      }),
+    );
     const created = await Account.create({ name: 'z' });
     await created.reload();
     expect(created.note).to.equal('from receiver');
   });
 
   describe('Model.bulkCreate', () => {
-    it('delivers all records in the caller\'s order, with their ids, in one dispatch and one statement', async () => {
-      const { count, result } = await db.log.count(() => Account.bulkCreate([
-        { name: 'b', balance: 2 }, { name: 'a', balance: 1 }, { name: 'c', balance: 3, status: 'vip' },
-      ]));
+    it("delivers all records in the caller's order, with their ids, in one dispatch and one statement", async () => {
+      const { count, result } = await db.log.count(() =>
+        Account.bulkCreate([
+          { name: 'b', balance: 2 },
+          { name: 'a', balance: 1 },
+          { name: 'c', balance: 3, status: 'vip' },
+        ]),
+      );
       expect(count).to.equal(1);
-      const before = [{ id: null, name: 'b', balance: 2, status: 'open' }, { id: null, name: 'a', balance: 1, status: 'open' }, { id: null, name: 'c', balance: 3, status: 'vip' }];
+      const before = [
+        { id: null, name: 'b', balance: 2, status: 'open' },
+        { id: null, name: 'a', balance: 1, status: 'open' },
+        { id: null, name: 'c', balance: 3, status: 'vip' },
+      ];
       const after = before.map((r, i) => ({ ...r, id: i + 1 }));
       expect(recorder.summary(FIELDS)).to.deep.equal([
         // Before receivers see the rows as Sequelize is about to insert them: its timestamps are set by then.
-        { event: 'validateCreate', model: 'Account', operation: 'bulkCreate', via: 'model', soft: false, newRecords: before, oldRecords: [], changedFields: SET_BULK_BEFORE },
-        { event: 'beforeCreate', model: 'Account', operation: 'bulkCreate', via: 'model', soft: false, newRecords: before, oldRecords: [], changedFields: SET_BULK_BEFORE },
-        { event: 'afterCreate', model: 'Account', operation: 'bulkCreate', via: 'model', soft: false, newRecords: after, oldRecords: [], changedFields: SET_AFTER },
+        {
+          event: 'validateCreate',
+          model: 'Account',
+          operation: 'bulkCreate',
+          via: 'model',
+          soft: false,
+          newRecords: before,
+          oldRecords: [],
+          changedFields: SET_BULK_BEFORE,
+        },
+        {
+          event: 'beforeCreate',
+          model: 'Account',
+          operation: 'bulkCreate',
+          via: 'model',
+          soft: false,
+          newRecords: before,
+          oldRecords: [],
+          changedFields: SET_BULK_BEFORE,
+        },
+        {
+          event: 'afterCreate',
+          model: 'Account',
+          operation: 'bulkCreate',
+          via: 'model',
+          soft: false,
+          newRecords: after,
+          oldRecords: [],
+          changedFields: SET_AFTER,
+        },
       ]);
       const [, , afterSignal] = recorder.signals as Signal<Account>[];
-      expect(afterSignal!.newRecords.map((r) => r.get({ plain: true }))).to.deep.equal(result.map((r) => r.get({ plain: true })), 'the rows the caller gets back');
+      expect(afterSignal!.newRecords.map((r) => r.get({ plain: true }))).to.deep.equal(
+        result.map((r) => r.get({ plain: true })),
+        'the rows the caller gets back',
+      );
       expect(afterSignal!.newRecords.some((r, i) => r === result[i])).to.equal(false, 'as copies');
       expect(new Set(recorder.transactions).size).to.equal(1);
     });
@@ -105,12 +175,19 @@ describe('create events', () => {
       };
       (Account as unknown as { refreshAttributes(): void }).refreshAttributes();
       try {
-        receivers.add(bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
-          newRecords.forEach((r, i) => { (r as Account).note = `row ${i}`; });
-        }));
+        receivers.add(
+          bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
+            newRecords.forEach((r, i) => {
+              r.note = `row ${i}`;
+            });
+          }),
+        );
         await Account.bulkCreate([{ name: 'p' }, { name: 'q' }]);
         const rows = await Account.findAll({ order: [['id', 'ASC']] });
-        expect(rows.map((r) => [r.name, r.note])).to.deep.equal([['P', 'row 0'], ['Q', 'row 1']]);
+        expect(rows.map((r) => [r.name, r.note])).to.deep.equal([
+          ['P', 'row 0'],
+          ['Q', 'row 1'],
+        ]);
         expect(setterCalls).to.equal(2);
       } finally {
         if (original) Object.defineProperty(Account.rawAttributes.name!, 'set', original);
@@ -120,9 +197,11 @@ describe('create events', () => {
     });
 
     it('inserts receiver edits even when the caller names the fields', async () => {
-      receivers.add(bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
-        for (const r of newRecords as Account[]) r.note = `note for ${r.name}`;
-      }));
+      receivers.add(
+        bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
+          for (const r of newRecords as Account[]) r.note = `note for ${r.name}`;
+        }),
+      );
       await Account.bulkCreate([{ name: 'f', balance: 7 }], { fields: ['name'] });
       const [row] = await Account.findAll();
       expect([row!.name, row!.balance, row!.note]).to.deep.equal(['f', 0, 'note for f']);
@@ -130,7 +209,9 @@ describe('create events', () => {
 
     it('signals once when the caller asks Sequelize for individualHooks', async () => {
       const perRow: string[] = [];
-      Account.addHook('beforeCreate', 'spec-individual', (instance: Account) => { perRow.push(instance.name); });
+      Account.addHook('beforeCreate', 'spec-individual', (instance: Account) => {
+        perRow.push(instance.name);
+      });
       try {
         await Account.bulkCreate([{ name: 'i1' }, { name: 'i2' }], { individualHooks: true });
       } finally {
@@ -138,20 +219,46 @@ describe('create events', () => {
       }
       expect(perRow.sort()).to.deep.equal(['i1', 'i2']);
       expect(recorder.summary(['id', 'name']).map((s) => [s.event, s.operation, s.newRecords])).to.deep.equal([
-        ['validateCreate', 'bulkCreate', [{ id: null, name: 'i1' }, { id: null, name: 'i2' }]],
-        ['beforeCreate', 'bulkCreate', [{ id: null, name: 'i1' }, { id: null, name: 'i2' }]],
-        ['afterCreate', 'bulkCreate', [{ id: 1, name: 'i1' }, { id: 2, name: 'i2' }]],
+        [
+          'validateCreate',
+          'bulkCreate',
+          [
+            { id: null, name: 'i1' },
+            { id: null, name: 'i2' },
+          ],
+        ],
+        [
+          'beforeCreate',
+          'bulkCreate',
+          [
+            { id: null, name: 'i1' },
+            { id: null, name: 'i2' },
+          ],
+        ],
+        [
+          'afterCreate',
+          'bulkCreate',
+          [
+            { id: 1, name: 'i1' },
+            { id: 2, name: 'i2' },
+          ],
+        ],
       ]);
     });
 
     it('a before receiver that throws vetoes the insert with its own error', async () => {
       const veto = new Error('no negative balances');
-      receivers.add(bulkSignals.on(Account, 'validateCreate', ({ newRecords }) => {
-        if ((newRecords as Account[]).some((r) => r.balance < 0)) throw veto;
-      }));
+      receivers.add(
+        bulkSignals.on(Account, 'validateCreate', ({ newRecords }) => {
+          if ((newRecords as Account[]).some((r) => r.balance < 0)) throw veto;
+        }),
+      );
       let error: unknown;
       try {
-        await Account.bulkCreate([{ name: 'ok', balance: 1 }, { name: 'bad', balance: -1 }]);
+        await Account.bulkCreate([
+          { name: 'ok', balance: 1 },
+          { name: 'bad', balance: -1 },
+        ]);
       } catch (e) {
         error = e;
       }

@@ -14,7 +14,14 @@ describe('delete events', () => {
 
   beforeEach(async () => {
     await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Account.bulkCreate([{ name: 'c', balance: 3 }, { name: 'a', balance: 1 }, { name: 'b', balance: 2 }], { bypassSignals: true });
+    await Account.bulkCreate(
+      [
+        { name: 'c', balance: 3 },
+        { name: 'a', balance: 1 },
+        { name: 'b', balance: 2 },
+      ],
+      { bypassSignals: true },
+    );
     recorder = new Recorder([Account, Ledger]);
   });
   afterEach(() => {
@@ -27,9 +34,18 @@ describe('delete events', () => {
     account.balance = 99; // unsaved: the old row is what the database held
     await account.destroy();
     const old = [{ id: 2, name: 'a', balance: 1 }];
-    expect(recorder.summary(FIELDS)).to.deep.equal(['validateDelete', 'beforeDelete', 'afterDelete'].map((event) => ({
-      event, model: 'Account', operation: 'destroy', via: 'instance', soft: false, newRecords: [], oldRecords: old, changedFields: [],
-    })));
+    expect(recorder.summary(FIELDS)).to.deep.equal(
+      ['validateDelete', 'beforeDelete', 'afterDelete'].map((event) => ({
+        event,
+        model: 'Account',
+        operation: 'destroy',
+        via: 'instance',
+        soft: false,
+        newRecords: [],
+        oldRecords: old,
+        changedFields: [],
+      })),
+    );
     expect(await Account.count()).to.equal(2);
     expect(new Set(recorder.transactions).size).to.equal(1);
   });
@@ -38,17 +54,31 @@ describe('delete events', () => {
     const { count, result } = await db.log.count(() => Account.destroy({ where: { balance: { [Op.gte]: 2 } } }));
     expect(result).to.equal(2);
     expect(count).to.equal(2);
-    const old = [{ id: 1, name: 'c', balance: 3 }, { id: 3, name: 'b', balance: 2 }];
-    expect(recorder.summary(FIELDS)).to.deep.equal(['validateDelete', 'beforeDelete', 'afterDelete'].map((event) => ({
-      event, model: 'Account', operation: 'destroy', via: 'model', soft: false, newRecords: [], oldRecords: old, changedFields: [],
-    })));
+    const old = [
+      { id: 1, name: 'c', balance: 3 },
+      { id: 3, name: 'b', balance: 2 },
+    ];
+    expect(recorder.summary(FIELDS)).to.deep.equal(
+      ['validateDelete', 'beforeDelete', 'afterDelete'].map((event) => ({
+        event,
+        model: 'Account',
+        operation: 'destroy',
+        via: 'model',
+        soft: false,
+        newRecords: [],
+        oldRecords: old,
+        changedFields: [],
+      })),
+    );
     expect((await Account.findAll()).map((a) => a.id)).to.deep.equal([2]);
   });
 
   it('a before-delete receiver that throws leaves every row in place', async () => {
-    receivers.add(bulkSignals.on(Account, 'beforeDelete', ({ oldRecords }) => {
-      if (oldRecords.length > 1) throw new Error('bulk deletes need approval');
-    }));
+    receivers.add(
+      bulkSignals.on(Account, 'beforeDelete', ({ oldRecords }) => {
+        if (oldRecords.length > 1) throw new Error('bulk deletes need approval');
+      }),
+    );
     let error: unknown;
     try {
       await Account.destroy({ where: {} });
@@ -63,7 +93,14 @@ describe('delete events', () => {
   describe('paranoid models', () => {
     beforeEach(async () => {
       await Ledger.truncate({ force: true, restartIdentity: true, bypassSignals: true });
-      await Ledger.bulkCreate([{ label: 'x', amount: 1 }, { label: 'y', amount: 2 }, { label: 'z', amount: 3 }], { bypassSignals: true });
+      await Ledger.bulkCreate(
+        [
+          { label: 'x', amount: 1 },
+          { label: 'y', amount: 2 },
+          { label: 'z', amount: 3 },
+        ],
+        { bypassSignals: true },
+      );
       recorder.clear();
     });
 
@@ -71,7 +108,9 @@ describe('delete events', () => {
       const row = (await Ledger.findByPk(1))!;
       await row.destroy();
       expect(recorder.summary(['id', 'amount']).map((s) => [s.event, s.soft, s.oldRecords])).to.deep.equal([
-        ['validateDelete', true, [{ id: 1, amount: 1 }]], ['beforeDelete', true, [{ id: 1, amount: 1 }]], ['afterDelete', true, [{ id: 1, amount: 1 }]],
+        ['validateDelete', true, [{ id: 1, amount: 1 }]],
+        ['beforeDelete', true, [{ id: 1, amount: 1 }]],
+        ['afterDelete', true, [{ id: 1, amount: 1 }]],
       ]);
       expect(await Ledger.count()).to.equal(2);
       expect(await Ledger.count({ paranoid: false })).to.equal(3);
@@ -84,10 +123,25 @@ describe('delete events', () => {
       // Sequelize's restore sets deletedAt on every row its where matches, deleted or not, and counts them all.
       expect(restored).to.equal(3);
       expect(count).to.equal(2, 'one locked read, one UPDATE');
-      expect(recorder.summary(['id', 'deletedAt']).map((s) => [s.event, s.operation, s.via, s.oldRecords, s.newRecords, s.changedFields])).to.deep.equal(
-        ['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((event) => [event, 'restore', 'model',
-          [{ id: 1, deletedAt: before[0]!.deletedAt }, { id: 2, deletedAt: null }, { id: 3, deletedAt: before[2]!.deletedAt }],
-          [{ id: 1, deletedAt: null }, { id: 2, deletedAt: null }, { id: 3, deletedAt: null }], ['deletedAt']]),
+      expect(
+        recorder.summary(['id', 'deletedAt']).map((s) => [s.event, s.operation, s.via, s.oldRecords, s.newRecords, s.changedFields]),
+      ).to.deep.equal(
+        ['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((event) => [
+          event,
+          'restore',
+          'model',
+          [
+            { id: 1, deletedAt: before[0]!.deletedAt },
+            { id: 2, deletedAt: null },
+            { id: 3, deletedAt: before[2]!.deletedAt },
+          ],
+          [
+            { id: 1, deletedAt: null },
+            { id: 2, deletedAt: null },
+            { id: 3, deletedAt: null },
+          ],
+          ['deletedAt'],
+        ]),
       );
       expect(await Ledger.count()).to.equal(3);
     });
@@ -99,13 +153,24 @@ describe('delete events', () => {
       await row.restore();
       const signals = recorder.summary(['id', 'deletedAt']);
       expect(signals.map((s) => [s.event, s.operation, s.via, s.oldRecords, s.newRecords, s.changedFields])).to.deep.equal(
-        ['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((event) => [event, 'restore', 'instance', [{ id: 2, deletedAt }], [{ id: 2, deletedAt: null }], ['deletedAt']]),
+        ['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((event) => [
+          event,
+          'restore',
+          'instance',
+          [{ id: 2, deletedAt }],
+          [{ id: 2, deletedAt: null }],
+          ['deletedAt'],
+        ]),
       );
       expect(await Ledger.count()).to.equal(3);
     });
 
     it('Model.destroy skips rows already soft-deleted, and force: true signals them too, as hard', async () => {
-      const afterDeletes = () => recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => [s.soft, s.oldRecords]);
+      const afterDeletes = () =>
+        recorder
+          .summary(['id'])
+          .filter((s) => s.event === 'afterDelete')
+          .map((s) => [s.soft, s.oldRecords]);
       await Ledger.destroy({ where: { id: 1 } });
       expect(afterDeletes()).to.deep.equal([[true, [{ id: 1 }]]]);
       recorder.clear();
@@ -129,6 +194,11 @@ describe('delete events', () => {
 
   it('destroy({ truncate: true }) is the same', async () => {
     await Account.destroy({ truncate: true });
-    expect(recorder.summary(['id']).filter((s) => s.event === 'afterDelete').map((s) => s.oldRecords)).to.deep.equal([[{ id: 1 }, { id: 2 }, { id: 3 }]]);
+    expect(
+      recorder
+        .summary(['id'])
+        .filter((s) => s.event === 'afterDelete')
+        .map((s) => s.oldRecords),
+    ).to.deep.equal([[{ id: 1 }, { id: 2 }, { id: 3 }]]);
   });
 });

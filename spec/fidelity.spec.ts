@@ -6,7 +6,6 @@ import { collectWarnings } from './support/helpers';
 import { Receivers, Recorder } from './support/recorder';
 import { outcome, plain, useTwins } from './support/twin';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- models are defined twice with define() and used untyped */
 type Any = any;
 
 interface Models {
@@ -23,48 +22,66 @@ const id = { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true };
 /** The same models on both twins, with the user hooks real applications have. */
 function define(sequelize: Sequelize): Models {
   const Owner = sequelize.define('Owner', { id, name: DataTypes.STRING }, { tableName: 'fid_owners', timestamps: false }) as Any;
-  const Item = sequelize.define('Item', {
-    id,
-    tenantId: DataTypes.INTEGER,
-    name: DataTypes.STRING,
-    qty: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
-    meta: DataTypes.JSONB,
-    secret: DataTypes.STRING,
-    archived: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
-    ownerId: DataTypes.INTEGER,
-  }, {
-    tableName: 'fid_items',
-    timestamps: false,
-    defaultScope: { where: { archived: false }, attributes: { exclude: ['secret'] } },
-    scopes: {
-      withOwner: { include: [{ association: 'Owner', required: false }] },
-      named: { attributes: ['id', 'name'] },
+  const Item = sequelize.define(
+    'Item',
+    {
+      id,
+      tenantId: DataTypes.INTEGER,
+      name: DataTypes.STRING,
+      qty: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      meta: DataTypes.JSONB,
+      secret: DataTypes.STRING,
+      archived: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      ownerId: DataTypes.INTEGER,
     },
-    hooks: {
-      beforeBulkUpdate(options: any) {
-        // A tenant guard: what the hook sees is the caller's where, not the library's.
-        if (options.guard && options.where?.tenantId === undefined) throw new Error('tenant guard: where.tenantId required');
-        if (options.narrowTo) options.where = { ...options.where, id: options.narrowTo };
-        if (options.forceIndividual) options.individualHooks = true;
+    {
+      tableName: 'fid_items',
+      timestamps: false,
+      defaultScope: { where: { archived: false }, attributes: { exclude: ['secret'] } },
+      scopes: {
+        withOwner: { include: [{ association: 'Owner', required: false }] },
+        named: { attributes: ['id', 'name'] },
       },
-      beforeBulkDestroy(options: any) {
-        if (options.narrowTo) options.where = { ...options.where, id: options.narrowTo };
-      },
-      beforeUpdate(instance: any, options: any) {
-        // individualHooks: a per-row change, so Sequelize saves each row on its own.
-        if (options.perRow) instance.name = `${instance.name}-${instance.id}`;
+      hooks: {
+        beforeBulkUpdate(options: any) {
+          // A tenant guard: what the hook sees is the caller's where, not the library's.
+          if (options.guard && options.where?.tenantId === undefined) throw new Error('tenant guard: where.tenantId required');
+          if (options.narrowTo) options.where = { ...options.where, id: options.narrowTo };
+          if (options.forceIndividual) options.individualHooks = true;
+        },
+        beforeBulkDestroy(options: any) {
+          if (options.narrowTo) options.where = { ...options.where, id: options.narrowTo };
+        },
+        beforeUpdate(instance: any, options: any) {
+          // individualHooks: a per-row change, so Sequelize saves each row on its own.
+          if (options.perRow) instance.name = `${instance.name}-${instance.id}`;
+        },
       },
     },
-  }) as Any;
+  ) as Any;
   Owner.hasMany(Item, { foreignKey: 'ownerId', onDelete: 'CASCADE', hooks: true });
   Item.belongsTo(Owner, { foreignKey: 'ownerId' });
-  const Loose = sequelize.define('Loose', { tag: DataTypes.STRING, n: DataTypes.INTEGER }, { tableName: 'fid_loose', timestamps: false }) as Any;
+  const Loose = sequelize.define(
+    'Loose',
+    { tag: DataTypes.STRING, n: DataTypes.INTEGER },
+    { tableName: 'fid_loose', timestamps: false },
+  ) as Any;
   Loose.removeAttribute('id');
   const Log = sequelize.define('Log', { id, text: DataTypes.STRING }, { tableName: 'fid_logs', timestamps: true, paranoid: true }) as Any;
-  const Member = sequelize.define('Member', { id, name: DataTypes.STRING, bio: DataTypes.STRING, isUnique: DataTypes.BOOLEAN }, {
-    tableName: 'fid_members', timestamps: false, indexes: [{ unique: true, fields: ['name'], where: { isUnique: true } }],
-  }) as Any;
-  const Kind = sequelize.define('Kind', { id, kind: DataTypes.ENUM('a', 'b'), n: DataTypes.INTEGER }, { tableName: 'fid_kinds', timestamps: false }) as Any;
+  const Member = sequelize.define(
+    'Member',
+    { id, name: DataTypes.STRING, bio: DataTypes.STRING, isUnique: DataTypes.BOOLEAN },
+    {
+      tableName: 'fid_members',
+      timestamps: false,
+      indexes: [{ unique: true, fields: ['name'], where: { isUnique: true } }],
+    },
+  ) as Any;
+  const Kind = sequelize.define(
+    'Kind',
+    { id, kind: DataTypes.ENUM('a', 'b'), n: DataTypes.INTEGER },
+    { tableName: 'fid_kinds', timestamps: false },
+  ) as Any;
   return { Owner, Item, Loose, Log, Member, Kind };
 }
 
@@ -100,8 +117,9 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
     const out: Record<string, unknown[]> = {};
     for (const table of [...TABLES, 'fid_s.fid_kinds']) {
       const order = table === 'fid_loose' ? 'tag, n' : 'id';
-      out[table] = (await twins.installed.sequelize.query(`SELECT * FROM ${table} ORDER BY ${order}`, { type: QueryTypes.SELECT }))
-        .map((r) => plain(Object.fromEntries(Object.entries(r as object).filter(([k]) => !['createdAt', 'updatedAt', 'deletedAt'].includes(k)))));
+      out[table] = (await twins.installed.sequelize.query(`SELECT * FROM ${table} ORDER BY ${order}`, { type: QueryTypes.SELECT })).map(
+        (r) => plain(Object.fromEntries(Object.entries(r).filter(([k]) => !['createdAt', 'updatedAt', 'deletedAt'].includes(k)))),
+      );
     }
     return out;
   }
@@ -141,10 +159,13 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
     ['destroy narrowed by a user beforeBulkDestroy hook', (m) => m.Item.destroy({ where: {}, narrowTo: 2 })],
     ['Owner.destroy with limit cascades only to the children of the deleted owner', (m) => m.Owner.destroy({ where: {}, limit: 1 })],
     // 3. Sequelize's where, narrowed, never replaced.
-    ['update overriding the default scope\'s key', (m) => m.Item.update({ qty: 5 }, { where: { archived: true } })],
-    ['destroy overriding the default scope\'s key', (m) => m.Item.destroy({ where: { archived: true } })],
-    ['a tenant-guard hook sees the caller\'s where', (m) => m.Item.update({ qty: 6 }, { where: { tenantId: 1 }, guard: true })],
-    ['a where literal that names the table', (m) => m.Item.update({ qty: 8 }, { where: literal('EXISTS (SELECT 1 FROM fid_owners o WHERE o.id = "fid_items"."ownerId")') })],
+    ["update overriding the default scope's key", (m) => m.Item.update({ qty: 5 }, { where: { archived: true } })],
+    ["destroy overriding the default scope's key", (m) => m.Item.destroy({ where: { archived: true } })],
+    ["a tenant-guard hook sees the caller's where", (m) => m.Item.update({ qty: 6 }, { where: { tenantId: 1 }, guard: true })],
+    [
+      'a where literal that names the table',
+      (m) => m.Item.update({ qty: 8 }, { where: literal('EXISTS (SELECT 1 FROM fid_owners o WHERE o.id = "fid_items"."ownerId")') }),
+    ],
     ['update through a scope with include', (m) => m.Item.scope('withOwner').update({ qty: 2 }, { where: { tenantId: 1 } })],
     ['update through a scope with attributes', (m) => m.Item.scope('named').update({ qty: 3 }, { where: { tenantId: 2 } })],
     ['update in another schema', (m) => m.Kind.schema('fid_s').update({ n: 5 }, { where: { kind: 'a' } })],
@@ -153,7 +174,10 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
     // 4. individualHooks, also switched on by a hook.
     ['update with individualHooks', (m) => m.Item.update({ qty: 4 }, { where: { tenantId: 1 }, individualHooks: true })],
     ['update with individualHooks set by a hook', (m) => m.Item.update({ qty: 4 }, { where: { tenantId: 1 }, forceIndividual: true })],
-    ['update with individualHooks and per-row hook changes', (m) => m.Item.update({ qty: 4 }, { where: { tenantId: 1 }, individualHooks: true, perRow: true })],
+    [
+      'update with individualHooks and per-row hook changes',
+      (m) => m.Item.update({ qty: 4 }, { where: { tenantId: 1 }, individualHooks: true, perRow: true }),
+    ],
     ['destroy with individualHooks', (m) => m.Item.destroy({ where: { tenantId: 1 }, individualHooks: true })],
     // 8. Keys.
     ['update of a model without a primary key', (m) => m.Loose.update({ n: 5 }, { where: { tag: 'x' } })],
@@ -167,27 +191,86 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
     ['update of an unknown field writes nothing', (m) => m.Item.update({ unknownField: 1 }, { where: { id: 1 } })],
     ['Model.increment', (m) => m.Item.increment('qty', { where: { id: [1, 2] } })],
     ['Model.increment returning: false', (m) => m.Item.increment('qty', { where: { id: [1, 2] }, returning: false })],
-    ['instance.increment', async (m) => { const i = await m.Item.findByPk(1); await i.increment('qty', { by: 2 }); return i; }],
-    ['instance.increment returning: false leaves the instance alone', async (m) => { const i = await m.Item.findByPk(1); await i.increment('qty', { returning: false }); return i; }],
-    ['instance.decrement', async (m) => { const i = await m.Item.findByPk(2); return i.decrement('qty'); }],
+    [
+      'instance.increment',
+      async (m) => {
+        const i = await m.Item.findByPk(1);
+        await i.increment('qty', { by: 2 });
+        return i;
+      },
+    ],
+    [
+      'instance.increment returning: false leaves the instance alone',
+      async (m) => {
+        const i = await m.Item.findByPk(1);
+        await i.increment('qty', { returning: false });
+        return i;
+      },
+    ],
+    [
+      'instance.decrement',
+      async (m) => {
+        const i = await m.Item.findByPk(2);
+        return i.decrement('qty');
+      },
+    ],
     ['restore of every row', (m) => m.Log.restore({ where: {} })],
     ['soft destroy', (m) => m.Log.destroy({ where: {} })],
     ['force destroy', (m) => m.Log.destroy({ where: {}, force: true })],
     ['truncate', (m) => m.Loose.truncate()],
     // 7. Conflicts.
-    ['upsert into a partial unique index (conflictWhere), not matching it', (m) => m.Member.upsert({ name: 'John', isUnique: false, bio: 'second' }, { conflictWhere: { isUnique: true } })],
-    ['upsert into a partial unique index (conflictWhere), matching it', (m) => m.Member.upsert({ name: 'John', isUnique: true, bio: 'after' }, { conflictWhere: { isUnique: true } })],
-    ['bulkCreate updateOnDuplicate into a partial unique index', (m) => m.Member.bulkCreate(
-      [{ name: 'John', isUnique: true, bio: 'again' }, { name: 'Ann', isUnique: true, bio: 'new' }],
-      { updateOnDuplicate: ['bio'], conflictAttributes: ['name'], conflictWhere: { isUnique: true } },
-    )],
-    ['bulkCreate updateOnDuplicate: true is Sequelize\'s own error', (m) => m.Member.bulkCreate([{ name: 'X' }], { updateOnDuplicate: true })],
+    [
+      'upsert into a partial unique index (conflictWhere), not matching it',
+      (m) => m.Member.upsert({ name: 'John', isUnique: false, bio: 'second' }, { conflictWhere: { isUnique: true } }),
+    ],
+    [
+      'upsert into a partial unique index (conflictWhere), matching it',
+      (m) => m.Member.upsert({ name: 'John', isUnique: true, bio: 'after' }, { conflictWhere: { isUnique: true } }),
+    ],
+    [
+      'bulkCreate updateOnDuplicate into a partial unique index',
+      (m) =>
+        m.Member.bulkCreate(
+          [
+            { name: 'John', isUnique: true, bio: 'again' },
+            { name: 'Ann', isUnique: true, bio: 'new' },
+          ],
+          { updateOnDuplicate: ['bio'], conflictAttributes: ['name'], conflictWhere: { isUnique: true } },
+        ),
+    ],
+    [
+      "bulkCreate updateOnDuplicate: true is Sequelize's own error",
+      (m) => m.Member.bulkCreate([{ name: 'X' }], { updateOnDuplicate: true }),
+    ],
     ['bulkCreate ignoreDuplicates', (m) => m.Item.bulkCreate([{ id: 1, name: 'dup' }, { name: 'e' }], { ignoreDuplicates: true })],
     ['upsert', (m) => m.Item.upsert({ id: 2, name: 'b2', qty: 20 })],
     // 6. Partial instances.
-    ['instance.update of an instance loaded without secret', async (m) => { const i = await m.Item.findByPk(1); await i.update({ name: 'a2' }); return i.toJSON(); }],
-    ['save({ fields }) with another unsaved change', async (m) => { const i = await m.Item.findByPk(1); i.name = 'a3'; i.qty = 99; await i.save({ fields: ['name'] }); return i; }],
-    ['instance.destroy of an instance loaded with attributes', async (m) => { const i = await m.Item.findByPk(2, { attributes: ['id'] }); await i.destroy(); return i; }],
+    [
+      'instance.update of an instance loaded without secret',
+      async (m) => {
+        const i = await m.Item.findByPk(1);
+        await i.update({ name: 'a2' });
+        return i.toJSON();
+      },
+    ],
+    [
+      'save({ fields }) with another unsaved change',
+      async (m) => {
+        const i = await m.Item.findByPk(1);
+        i.name = 'a3';
+        i.qty = 99;
+        await i.save({ fields: ['name'] });
+        return i;
+      },
+    ],
+    [
+      'instance.destroy of an instance loaded with attributes',
+      async (m) => {
+        const i = await m.Item.findByPk(2, { attributes: ['id'] });
+        await i.destroy();
+        return i;
+      },
+    ],
   ];
   for (const [name, run] of same) {
     it(name, async () => {
@@ -200,7 +283,7 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
   const after = (event: string) => recorder.signals.filter((s) => s.event === event) as Signal<Model>[];
   const ids = (records: readonly Model[]) => records.map((r) => (r as Any).id);
 
-  it('signals exactly the rows Sequelize\'s statement wrote: limit, a narrowing hook, the default scope', async () => {
+  it("signals exactly the rows Sequelize's statement wrote: limit, a narrowing hook, the default scope", async () => {
     const limited = await both((m) => m.Item.destroy({ where: {}, limit: 1, chunkSize: 1 }));
     expect(limited.signals.filter((s) => s.event === 'afterDelete').map((s) => ids(s.oldRecords))).to.deep.equal([[1]]);
     const narrowed = await both((m) => m.Item.update({ qty: 7 }, { where: {}, narrowTo: 2 }));
@@ -209,26 +292,45 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
     expect(overridden.signals.filter((s) => s.event === 'afterUpdate').map((s) => ids(s.newRecords))).to.deep.equal([[3]]);
     const cascade = await both((m) => m.Owner.destroy({ where: {}, limit: 1 }));
     expect(cascade.signals.filter((s) => s.event === 'afterDelete').map((s) => [s.model.name, ids(s.oldRecords)])).to.deep.equal([
-      ['Item', [1, 2]], ['Owner', [1]],
+      ['Item', [1, 2]],
+      ['Owner', [1]],
     ]);
   });
 
   it('before-receiver edits reach only the rows written, and are what returning: true returns', async () => {
-    receivers.add(bulkSignals.on(twins.installed.models.Item, 'beforeUpdate', ({ newRecords }) => {
-      for (const r of newRecords as Any[]) r.name = `edited-${r.id}`;
-    }));
+    receivers.add(
+      bulkSignals.on(twins.installed.models.Item, 'beforeUpdate', ({ newRecords }) => {
+        for (const r of newRecords as Any[]) r.name = `edited-${r.id}`;
+      }),
+    );
     const { ours } = await both((m) => m.Item.update({ qty: 7 }, { where: {}, narrowTo: 2, returning: true }));
-    expect((ours.tables.fid_items as { id: number; name: string }[]).map((r) => [r.id, r.name])).to.deep.equal([[1, 'a'], [2, 'edited-2'], [3, 'c'], [4, 'd']]);
-    expect(ours.outcome).to.deep.equal({ returned: [1, [{ model: 'Item', id: 2, tenantId: 1, name: 'edited-2', qty: 7, meta: null, secret: 's2', archived: false, ownerId: 1 }]] });
+    expect((ours.tables.fid_items as { id: number; name: string }[]).map((r) => [r.id, r.name])).to.deep.equal([
+      [1, 'a'],
+      [2, 'edited-2'],
+      [3, 'c'],
+      [4, 'd'],
+    ]);
+    expect(ours.outcome).to.deep.equal({
+      returned: [
+        1,
+        [{ model: 'Item', id: 2, tenantId: 1, name: 'edited-2', qty: 7, meta: null, secret: 's2', archived: false, ownerId: 1 }],
+      ],
+    });
   });
 
-  it('changing a primary key signals the pair and writes the receiver\'s edit', async () => {
-    receivers.add(bulkSignals.on(twins.installed.models.Item, 'beforeUpdate', ({ newRecords }) => {
-      for (const r of newRecords as Any[]) r.qty = 50;
-    }));
+  it("changing a primary key signals the pair and writes the receiver's edit", async () => {
+    receivers.add(
+      bulkSignals.on(twins.installed.models.Item, 'beforeUpdate', ({ newRecords }) => {
+        for (const r of newRecords as Any[]) r.qty = 50;
+      }),
+    );
     const { ours } = await both((m) => m.Item.update({ id: 10 }, { where: { id: 1 } }));
     const [signal] = after('afterUpdate');
-    expect([ids(signal!.oldRecords), ids(signal!.newRecords), signal!.newRecords.map((r) => (r as Any).qty)]).to.deep.equal([[1], [10], [50]]);
+    expect([ids(signal!.oldRecords), ids(signal!.newRecords), signal!.newRecords.map((r) => (r as Any).qty)]).to.deep.equal([
+      [1],
+      [10],
+      [50],
+    ]);
     expect((ours.tables.fid_items as { id: number; qty: number }[]).find((r) => r.id === 10)!.qty).to.equal(50);
   });
 
@@ -249,42 +351,71 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
     const signals = (await both((m) => m.Item.update({ qty: 4 }, { where: { tenantId: 1 }, individualHooks: true, perRow: true }))).signals;
     expect(signals.map((s) => [s.event, ids(s.oldRecords), s.newRecords.map((r) => [(r as Any).name, (r as Any).qty])])).to.deep.equal([
       // Sequelize saves each row with Model.update's fields only, so the hook's name change is not written (sequelize#10627).
-      ['validateUpdate', [1, 2], [['a', 4], ['b', 4]]],
-      ['beforeUpdate', [1, 2], [['a', 4], ['b', 4]]],
-      ['afterUpdate', [1, 2], [['a', 4], ['b', 4]]],
+      [
+        'validateUpdate',
+        [1, 2],
+        [
+          ['a', 4],
+          ['b', 4],
+        ],
+      ],
+      [
+        'beforeUpdate',
+        [1, 2],
+        [
+          ['a', 4],
+          ['b', 4],
+        ],
+      ],
+      [
+        'afterUpdate',
+        [1, 2],
+        [
+          ['a', 4],
+          ['b', 4],
+        ],
+      ],
     ]);
   });
 
   it('payload records own their values: nothing a receiver does to one reaches another or the caller', async () => {
     let seen: { old: unknown; changed: readonly string[] } | undefined;
-    receivers.add(bulkSignals.on(twins.installed.models.Item, 'beforeUpdate', ({ newRecords, oldRecords }) => {
-      (newRecords[0] as Any).meta.tags.push('x');
-      (oldRecords[0] as Any).name = 'not written';
-    }));
-    receivers.add(bulkSignals.on(twins.installed.models.Item, 'afterUpdate', ({ oldRecords, changedFields }) => {
-      seen = { old: (oldRecords[0] as Any).meta, changed: changedFields };
-    }));
+    receivers.add(
+      bulkSignals.on(twins.installed.models.Item, 'beforeUpdate', ({ newRecords, oldRecords }) => {
+        (newRecords[0] as Any).meta.tags.push('x');
+        (oldRecords[0] as Any).name = 'not written';
+      }),
+    );
+    receivers.add(
+      bulkSignals.on(twins.installed.models.Item, 'afterUpdate', ({ oldRecords, changedFields }) => {
+        seen = { old: (oldRecords[0] as Any).meta, changed: changedFields };
+      }),
+    );
     await reset();
     const item = await twins.installed.models.Item.findByPk(1);
     await twins.installed.models.Item.update({ qty: 2 }, { where: { id: 1 } });
     expect(seen).to.deep.equal({ old: { tags: ['t'] }, changed: ['qty', 'meta'] });
     const row = await twins.installed.models.Item.findByPk(1);
     expect([row.name, row.meta]).to.deep.equal(['a', { tags: ['t', 'x'] }]);
-    expect(item.meta).to.deep.equal({ tags: ['t'] }, 'the caller\'s instance is untouched');
+    expect(item.meta).to.deep.equal({ tags: ['t'] }, "the caller's instance is untouched");
   });
 
   it('a partially loaded instance is never filled in, and after payloads show what was written', async () => {
     let written: unknown;
-    receivers.add(bulkSignals.on(twins.installed.models.Item, 'afterUpdate', ({ newRecords, oldRecords }) => {
-      written = { old: plain(oldRecords[0]), new: plain(newRecords[0]) };
-    }));
+    receivers.add(
+      bulkSignals.on(twins.installed.models.Item, 'afterUpdate', ({ newRecords, oldRecords }) => {
+        written = { old: plain(oldRecords[0]), new: plain(newRecords[0]) };
+      }),
+    );
     await reset();
     const item = await twins.installed.models.Item.findByPk(1);
     item.name = 'a3';
     item.qty = 99;
     await item.save({ fields: ['name'] });
     expect(item.toJSON()).to.not.have.property('secret');
-    expect(written).to.deep.include({ new: { model: 'Item', id: 1, tenantId: 1, name: 'a3', qty: 1, meta: { tags: ['t'] }, secret: 's1', archived: false, ownerId: 1 } });
+    expect(written).to.deep.include({
+      new: { model: 'Item', id: 1, tenantId: 1, name: 'a3', qty: 1, meta: { tags: ['t'] }, secret: 's1', archived: false, ownerId: 1 },
+    });
   });
 
   it('bulkUpdate of instances loaded with a few attributes reports only what changed', async () => {
@@ -296,14 +427,19 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
   });
 
   it('before edits and bulkUpdate on a model in another schema with an ENUM', async () => {
-    const Kind = twins.installed.models.Kind.schema('fid_s') as Any;
-    receivers.add(bulkSignals.on(twins.installed.models.Kind, 'beforeUpdate', ({ newRecords }) => {
-      for (const r of newRecords as Any[]) r.kind = 'b';
-    }));
+    const Kind = twins.installed.models.Kind.schema('fid_s');
+    receivers.add(
+      bulkSignals.on(twins.installed.models.Kind, 'beforeUpdate', ({ newRecords }) => {
+        for (const r of newRecords as Any[]) r.kind = 'b';
+      }),
+    );
     await reset();
     await Kind.update({ n: 7 }, { where: { kind: 'a' } });
     const rows = await Kind.findAll({ order: [['id', 'ASC']] });
-    expect(rows.map((r: Any) => [r.kind, r.n])).to.deep.equal([['b', 7], ['b', 2]]);
+    expect(rows.map((r: Any) => [r.kind, r.n])).to.deep.equal([
+      ['b', 7],
+      ['b', 2],
+    ]);
     receivers.clear();
     for (const r of rows) r.kind = 'a';
     await bulkUpdate(Kind, rows);
@@ -318,7 +454,9 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
 
   it('upsert into a partial unique index signals the insert it made', async () => {
     await both((m) => m.Member.upsert({ name: 'John', isUnique: false, bio: 'second' }, { conflictWhere: { isUnique: true } }));
-    expect(after('afterCreate').map((s) => s.newRecords.map((r) => [(r as Any).name, (r as Any).bio]))).to.deep.equal([[['John', 'second']]]);
+    expect(after('afterCreate').map((s) => s.newRecords.map((r) => [(r as Any).name, (r as Any).bio]))).to.deep.equal([
+      [['John', 'second']],
+    ]);
   });
 
   it('where-writes lock what they write: a row committed meanwhile is not written unsignalled', async () => {
@@ -345,7 +483,16 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
     await reset();
     const { Item } = twins.installed.models;
     const seen: number[] = [];
-    receivers.add(bulkSignals.on(Item, 'afterUpdate', ({ newRecords }) => { seen.push((newRecords[0] as Any).qty); }, { onCommit: true }));
+    receivers.add(
+      bulkSignals.on(
+        Item,
+        'afterUpdate',
+        ({ newRecords }) => {
+          seen.push((newRecords[0] as Any).qty);
+        },
+        { onCommit: true },
+      ),
+    );
     const item = await Item.findByPk(1);
     await twins.installed.sequelize.transaction(async (t) => {
       await item.update({ qty: 10 }, { transaction: t });
@@ -358,24 +505,32 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
     await reset();
     const { Owner, Item } = twins.installed.models;
     let late: Promise<unknown> | undefined;
-    receivers.add(bulkSignals.on(Owner, 'beforeDelete', () => {
-      late = twins.vanilla.sequelize.query('INSERT INTO fid_items (name, qty, "ownerId") VALUES (\'child\', 0, 1)').catch((e) => e);
-    }));
+    receivers.add(
+      bulkSignals.on(Owner, 'beforeDelete', () => {
+        late = twins.vanilla.sequelize.query('INSERT INTO fid_items (name, qty, "ownerId") VALUES (\'child\', 0, 1)').catch((e) => e);
+      }),
+    );
     const owner = await Owner.findByPk(1);
     await owner.destroy();
     const error = await late;
     expect(error).to.be.instanceOf(Error);
     expect((error as Error).message).to.match(/foreign key/);
-    expect(after('afterDelete').filter((s) => s.model.name === 'Item').flatMap((s) => ids(s.oldRecords))).to.deep.equal([1, 2]);
+    expect(
+      after('afterDelete')
+        .filter((s) => s.model.name === 'Item')
+        .flatMap((s) => ids(s.oldRecords)),
+    ).to.deep.equal([1, 2]);
     expect(await Item.count({ where: { ownerId: 1 } })).to.equal(0);
   });
 
   it('a write inside a receiver without signal.transaction is warned about, naming both', async () => {
     await reset();
     const { Item, Owner } = twins.installed.models;
-    receivers.add(bulkSignals.on(Item, 'afterUpdate', async () => {
-      await Owner.update({ name: 'x' }, { where: { id: 2 } });
-    }));
+    receivers.add(
+      bulkSignals.on(Item, 'afterUpdate', async () => {
+        await Owner.update({ name: 'x' }, { where: { id: 2 } });
+      }),
+    );
     const warnings = await collectWarnings(() => Item.update({ qty: 1 }, { where: { id: 4 } }));
     expect(warnings.map((w) => w.code)).to.include('BULK_SIGNALS_OUTSIDE_TRANSACTION');
     expect(warnings.find((w) => w.code === 'BULK_SIGNALS_OUTSIDE_TRANSACTION')!.message).to.match(/Owner\.update .* Item\.afterUpdate/);
@@ -383,7 +538,10 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
 
   it('installing changes nothing for instances built from its options, hook resets or later spies', async () => {
     const { Sequelize: SequelizeClass } = await import('sequelize');
-    const copy = new SequelizeClass(process.env.DATABASE_URL!, { ...(twins.installed.sequelize as unknown as { options: object }).options, logging: false });
+    const copy = new SequelizeClass(process.env.DATABASE_URL!, {
+      ...(twins.installed.sequelize as unknown as { options: object }).options,
+      logging: false,
+    });
     try {
       const M = copy.define('CopyItem', { name: DataTypes.STRING }, { tableName: 'fid_items', timestamps: false });
       expect(await M.count()).to.be.a('number');
@@ -399,7 +557,10 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
     const base = Object.getPrototypeOf(proto) as { save: (...a: unknown[]) => unknown };
     const original = base.save;
     let spied = 0;
-    base.save = function spy(this: unknown, ...args: unknown[]) { spied++; return original.apply(this, args); };
+    base.save = function spy(this: unknown, ...args: unknown[]) {
+      spied++;
+      return original.apply(this, args);
+    };
     try {
       const item = await Item.findByPk(1);
       await item.update({ qty: 4 });

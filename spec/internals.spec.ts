@@ -1,8 +1,17 @@
 import { expect } from 'chai';
 import { DataTypes, Model, Sequelize, Utils, literal } from 'sequelize';
 import {
-  QUERY_INTERFACE_WRITES, cloneOptions, dialectOf, generatorOf, instanceInternals, internals, isExpression, mapWhereFields,
-  modelBaseOf, sequelizeOptions, serverMajor,
+  QUERY_INTERFACE_WRITES,
+  cloneOptions,
+  dialectOf,
+  generatorOf,
+  instanceInternals,
+  internals,
+  isExpression,
+  mapWhereFields,
+  modelBaseOf,
+  sequelizeOptions,
+  serverMajor,
 } from '../lib/internals';
 import { useDatabase } from './support/database';
 
@@ -17,11 +26,14 @@ class Probe extends Model {
  */
 describe('the Sequelize internals the library relies on', () => {
   const db = useDatabase('int', (sequelize, prefix) => {
-    Probe.init({
-      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
-      label: { type: DataTypes.STRING, field: 'the_label', unique: true },
-      shadow: { type: DataTypes.VIRTUAL },
-    }, { sequelize, tableName: `${prefix}_probes`, paranoid: true, indexes: [{ unique: true, fields: ['id', 'the_label'] }] });
+    Probe.init(
+      {
+        id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+        label: { type: DataTypes.STRING, field: 'the_label', unique: true },
+        shadow: { type: DataTypes.VIRTUAL },
+      },
+      { sequelize, tableName: `${prefix}_probes`, paranoid: true, indexes: [{ unique: true, fields: ['id', 'the_label'] }] },
+    );
   });
 
   it('model classes: attributes, keys, timestamps, unique keys, indexes, associations', () => {
@@ -50,7 +62,15 @@ describe('the Sequelize internals the library relies on', () => {
     const qi = db.sequelize.getQueryInterface() as unknown as Record<string, (...args: unknown[]) => unknown>;
     const base = Object.getPrototypeOf(qi) as Record<string, { length: number }>;
     const arity: Record<string, number> = {
-      insert: 4, bulkInsert: 4, upsert: 5, update: 5, bulkUpdate: 5, delete: 4, bulkDelete: 4, increment: 6, decrement: 6,
+      insert: 4,
+      bulkInsert: 4,
+      upsert: 5,
+      update: 5,
+      bulkUpdate: 5,
+      delete: 4,
+      bulkDelete: 4,
+      increment: 6,
+      decrement: 6,
     };
     for (const name of QUERY_INTERFACE_WRITES) {
       expect(qi[name], name).to.be.a('function');
@@ -69,7 +89,7 @@ describe('the Sequelize internals the library relies on', () => {
     expect(qg._dialect.supports).to.have.property('returnValues');
   });
 
-  it('the dialect\'s Query class, the Model base, CLS, options and the server version', () => {
+  it("the dialect's Query class, the Model base, CLS, options and the server version", () => {
     const Query = dialectOf(db.sequelize).Query;
     expect(Query.prototype.run).to.be.a('function');
     expect(modelBaseOf(db.sequelize)).to.equal(Model);
@@ -80,7 +100,11 @@ describe('the Sequelize internals the library relies on', () => {
 
   it('Utils: options clone keeps class instances whose clone() returns themselves, expressions; field mapping', () => {
     // WriteCall and StatementTap ride in options this way; a plain object would be copied.
-    class Shared { clone(): this { return this; } }
+    class Shared {
+      clone(): this {
+        return this;
+      }
+    }
     const shared = new Shared();
     const tag = Symbol('tag');
     const cloned = cloneOptions({ a: { b: 1 }, [tag]: shared, l: literal('1') }) as Record<string | symbol, unknown>;

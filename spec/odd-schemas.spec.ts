@@ -26,22 +26,28 @@ class Thing extends Model {
 }
 
 function define(sequelize: Sequelize, prefix: string): void {
-  Odd.init({
-    id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
-    select: { type: DataTypes.STRING, field: 'select' },
-    weird: { type: DataTypes.STRING, field: 'we"ird col' },
-    amount: { type: DataTypes.DECIMAL(10, 2) },
-    when: { type: DataTypes.DATE, field: 'when' },
-    day: { type: DataTypes.DATEONLY, field: 'order' },
-    tags: { type: DataTypes.ARRAY(DataTypes.STRING) },
-    kind: { type: DataTypes.ENUM('x', 'y') },
-    doc: { type: DataTypes.JSONB },
-    flag: { type: DataTypes.BOOLEAN, field: 'group' },
-  }, { sequelize, tableName: `${prefix} "user" table`, timestamps: false });
-  Thing.init({
-    id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
-    label: { type: DataTypes.STRING, allowNull: false },
-  }, { sequelize, tableName: `${prefix}_things`, underscored: true, paranoid: true });
+  Odd.init(
+    {
+      id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
+      select: { type: DataTypes.STRING, field: 'select' },
+      weird: { type: DataTypes.STRING, field: 'we"ird col' },
+      amount: { type: DataTypes.DECIMAL(10, 2) },
+      when: { type: DataTypes.DATE, field: 'when' },
+      day: { type: DataTypes.DATEONLY, field: 'order' },
+      tags: { type: DataTypes.ARRAY(DataTypes.STRING) },
+      kind: { type: DataTypes.ENUM('x', 'y') },
+      doc: { type: DataTypes.JSONB },
+      flag: { type: DataTypes.BOOLEAN, field: 'group' },
+    },
+    { sequelize, tableName: `${prefix} "user" table`, timestamps: false },
+  );
+  Thing.init(
+    {
+      id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
+      label: { type: DataTypes.STRING, allowNull: false },
+    },
+    { sequelize, tableName: `${prefix}_things`, underscored: true, paranoid: true },
+  );
 }
 
 type Values = Record<string, unknown>;
@@ -54,9 +60,11 @@ describe('odd schemas on every path', () => {
   const values = (records: readonly Model[]) => records.map((r) => ({ ...r.dataValues }));
   function listen(model: ModelStatic<Model>): void {
     for (const event of ['afterCreate', 'afterUpdate', 'afterDelete'] as const) {
-      receivers.add(bulkSignals.on(model, event, (s: Signal<Model>) => {
-        delivered.push({ event, old: values(s.oldRecords), new: values(s.newRecords) });
-      }));
+      receivers.add(
+        bulkSignals.on(model, event, (s: Signal<Model>) => {
+          delivered.push({ event, old: values(s.oldRecords), new: values(s.newRecords) });
+        }),
+      );
     }
   }
 
@@ -67,34 +75,58 @@ describe('odd schemas on every path', () => {
   }
 
   const full = {
-    select: 'sel', weird: 'w', amount: '12.30', when: new Date('2025-05-06T07:08:09.010Z'), day: '2025-05-06',
-    tags: ['a', 'b"c'], kind: 'x' as const, doc: { k: [1, 'two'] }, flag: true,
+    select: 'sel',
+    weird: 'w',
+    amount: '12.30',
+    when: new Date('2025-05-06T07:08:09.010Z'),
+    day: '2025-05-06',
+    tags: ['a', 'b"c'],
+    kind: 'x' as const,
+    doc: { k: [1, 'two'] },
+    flag: true,
   };
 
   beforeEach(async () => {
     delivered = [];
     await Odd.truncate({ restartIdentity: true, bypassSignals: true });
     await Thing.truncate({ force: true, bypassSignals: true });
-    listen(Odd as ModelStatic<Model>);
-    listen(Thing as ModelStatic<Model>);
+    listen(Odd);
+    listen(Thing);
   });
   afterEach(() => receivers.clear());
 
   it('create, bulkCreate, save, update, increment, destroy, upsert and the bulk helpers carry the types Sequelize reads', async () => {
     const one = await Odd.create({ ...full });
-    const [two, three] = await Odd.bulkCreate([{ ...full, select: 's2' }, { select: null, amount: '0.50' }]);
-    expect(delivered.map((d) => d.new)).to.deep.equal([
-      await sequelizeRead(Odd, [one.id]), await sequelizeRead(Odd, [two!.id, three!.id]),
+    const [two, three] = await Odd.bulkCreate([
+      { ...full, select: 's2' },
+      { select: null, amount: '0.50' },
     ]);
+    expect(delivered.map((d) => d.new)).to.deep.equal([await sequelizeRead(Odd, [one.id]), await sequelizeRead(Odd, [two!.id, three!.id])]);
     expect(typeof one.id).to.equal('string', 'BIGINT keys stay strings, as Sequelize reads them');
 
     const steps: [string, () => Promise<unknown>, () => unknown[]][] = [
       ['instance.update', () => one.update({ weird: 'w2', tags: ['z'], doc: { k: 'v' } }), () => [one.id]],
-      ['Model.update', () => Odd.update({ amount: '99.99', when: new Date(0), kind: 'y', flag: false }, { where: { select: ['sel', 's2'] } }), () => [one.id, two!.id]],
-      ['Model.update literal', () => Odd.update({ amount: literal('"amount" * 2') as never, day: literal(`"order" + 1`) as never }, { where: {} }), () => [one.id, two!.id, three!.id]],
+      [
+        'Model.update',
+        () => Odd.update({ amount: '99.99', when: new Date(0), kind: 'y', flag: false }, { where: { select: ['sel', 's2'] } }),
+        () => [one.id, two!.id],
+      ],
+      [
+        'Model.update literal',
+        () => Odd.update({ amount: literal('"amount" * 2') as never, day: literal(`"order" + 1`) as never }, { where: {} }),
+        () => [one.id, two!.id, three!.id],
+      ],
       ['Model.increment', () => Odd.increment({ amount: 1 }, { where: { id: [one.id, three!.id] } }), () => [one.id, three!.id]],
       ['Model.upsert', () => Odd.upsert({ id: one.id, select: 'upserted', amount: '1.00' }), () => [one.id]],
-      ['bulkUpdate', async () => { two!.set({ doc: null, tags: [], select: 'bu' }); three!.set({ when: new Date(5), select: 'bu3' }); await bulkUpdate(Odd, [three!, two!]); }, () => [three!.id, two!.id]],
+      [
+        'bulkUpdate',
+        async () => {
+          two!.set({ doc: null, tags: [], select: 'bu' });
+          three!.set({ when: new Date(5), select: 'bu3' });
+          await bulkUpdate(Odd, [three!, two!]);
+        },
+        () => [three!.id, two!.id],
+      ],
     ];
     for (const [name, run, ids] of steps) {
       const before = await sequelizeRead(Odd, ids());
@@ -112,7 +144,10 @@ describe('odd schemas on every path', () => {
     delivered = [];
     await bulkDestroy(Odd, [three!.id, one.id]);
     await two!.destroy();
-    expect(delivered.map((d) => [d.event, d.old])).to.deep.equal([['afterDelete', gone], ['afterDelete', last]]);
+    expect(delivered.map((d) => [d.event, d.old])).to.deep.equal([
+      ['afterDelete', gone],
+      ['afterDelete', last],
+    ]);
   });
 
   it('UUID keys, underscored columns and paranoid restore', async () => {
@@ -127,6 +162,11 @@ describe('odd schemas on every path', () => {
     await Thing.update({ label: 'z' }, { where: {} });
     const ordered = [...before].sort((x, y) => String(x.id).localeCompare(String(y.id)));
     expect(delivered[0]!.old).to.deep.equal(ordered);
-    expect(delivered[0]!.new).to.deep.equal(await sequelizeRead(Thing, ordered.map((r) => r.id)));
+    expect(delivered[0]!.new).to.deep.equal(
+      await sequelizeRead(
+        Thing,
+        ordered.map((r) => r.id),
+      ),
+    );
   });
 });

@@ -48,7 +48,10 @@ describe('the packed package', function () {
 
   before(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'bulk-signals-pkg-'));
-    const packed = ok(run('npm', ['pack', '--silent', '--pack-destination', dir], root)).trim().split('\n').pop()!;
+    const packed = ok(run('npm', ['pack', '--silent', '--pack-destination', dir], root))
+      .trim()
+      .split('\n')
+      .pop()!;
     tarball = path.join(dir, packed);
     const modules = path.join(dir, 'node_modules');
     mkdirSync(path.join(modules, 'sequelize-bulk-signals'), { recursive: true });
@@ -60,26 +63,66 @@ describe('the packed package', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('CommonJS: require()', () => {
-    writeFileSync(path.join(dir, 'app.cjs'), app("const { Sequelize, DataTypes, Model } = require('sequelize');\nconst { installBulkSignals, bulkSignals } = require('sequelize-bulk-signals');"));
+    writeFileSync(
+      path.join(dir, 'app.cjs'),
+      app(
+        "const { Sequelize, DataTypes, Model } = require('sequelize');\nconst { installBulkSignals, bulkSignals } = require('sequelize-bulk-signals');",
+      ),
+    );
     expect(JSON.parse(ok(run(process.execPath, ['app.cjs'], dir)))).to.deep.equal([[1, 2]]);
   });
 
   it('ESM: import', () => {
-    writeFileSync(path.join(dir, 'app.mjs'), app("import { Sequelize, DataTypes, Model } from 'sequelize';\nimport { installBulkSignals, bulkSignals } from 'sequelize-bulk-signals';"));
+    writeFileSync(
+      path.join(dir, 'app.mjs'),
+      app(
+        "import { Sequelize, DataTypes, Model } from 'sequelize';\nimport { installBulkSignals, bulkSignals } from 'sequelize-bulk-signals';",
+      ),
+    );
     expect(JSON.parse(ok(run(process.execPath, ['app.mjs'], dir)))).to.deep.equal([[1, 2]]);
   });
 
   it('an esbuild ESM bundle with sequelize external', () => {
-    writeFileSync(path.join(dir, 'bundled.mjs'), app("import { Sequelize, DataTypes, Model } from 'sequelize';\nimport { installBulkSignals, bulkSignals } from 'sequelize-bulk-signals';"));
-    ok(run(bin('esbuild'), ['bundled.mjs', '--bundle', '--format=esm', '--platform=node', '--external:sequelize', '--outfile=bundle.mjs', '--log-level=warning'], dir));
+    writeFileSync(
+      path.join(dir, 'bundled.mjs'),
+      app(
+        "import { Sequelize, DataTypes, Model } from 'sequelize';\nimport { installBulkSignals, bulkSignals } from 'sequelize-bulk-signals';",
+      ),
+    );
+    ok(
+      run(
+        bin('esbuild'),
+        [
+          'bundled.mjs',
+          '--bundle',
+          '--format=esm',
+          '--platform=node',
+          '--external:sequelize',
+          '--outfile=bundle.mjs',
+          '--log-level=warning',
+        ],
+        dir,
+      ),
+    );
     expect(JSON.parse(ok(run(process.execPath, ['bundle.mjs'], dir)))).to.deep.equal([[1, 2]]);
   });
 
-  it('a NodeNext TypeScript project type-checks against both builds\' declarations', () => {
-    writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
-      files: ['typed.mts', 'typed.cts'],
-    }));
+  it("a NodeNext TypeScript project type-checks against both builds' declarations", () => {
+    writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+        },
+        files: ['typed.mts', 'typed.cts'],
+      }),
+    );
     const typed = (importLine: string) => `${importLine}
 export function wire(Account: ModelStatic<Model>): () => void {
   return bulkSignals.on(Account, 'afterUpdate', (signal: Signal<Model>) => { void signal.changedFields; }, { priority: Priority.HIGH });
@@ -88,13 +131,25 @@ export function wire(Account: ModelStatic<Model>): () => void {
 export const wrong = (Account: ModelStatic<Model>) => bulkSignals.on(Account, 'afterUpdte', () => undefined);
 export const isOurs = (e: unknown): boolean => e instanceof BulkSignalsError;
 `;
-    writeFileSync(path.join(dir, 'typed.mts'), typed("import type { Model, ModelStatic } from 'sequelize';\nimport { bulkSignals, BulkSignalsError, Priority, type Signal } from 'sequelize-bulk-signals';"));
-    writeFileSync(path.join(dir, 'typed.cts'), typed("import type { Model, ModelStatic } from 'sequelize';\nimport { bulkSignals, BulkSignalsError, Priority, type Signal } from 'sequelize-bulk-signals';"));
+    writeFileSync(
+      path.join(dir, 'typed.mts'),
+      typed(
+        "import type { Model, ModelStatic } from 'sequelize';\nimport { bulkSignals, BulkSignalsError, Priority, type Signal } from 'sequelize-bulk-signals';",
+      ),
+    );
+    writeFileSync(
+      path.join(dir, 'typed.cts'),
+      typed(
+        "import type { Model, ModelStatic } from 'sequelize';\nimport { bulkSignals, BulkSignalsError, Priority, type Signal } from 'sequelize-bulk-signals';",
+      ),
+    );
     ok(run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], dir));
   });
 
   it('an app that loads both builds has one registry, one set of error classes', () => {
-    writeFileSync(path.join(dir, 'both.mjs'), `
+    writeFileSync(
+      path.join(dir, 'both.mjs'),
+      `
 import { createRequire } from 'node:module';
 import * as esm from 'sequelize-bulk-signals';
 const cjs = createRequire(import.meta.url)('sequelize-bulk-signals');
@@ -103,8 +158,13 @@ console.log(JSON.stringify({
   sameErrors: esm.BulkSignalsError === cjs.BulkSignalsError && new cjs.InvalidInputError('x') instanceof esm.BulkSignalsError,
   exports: Object.keys(esm).sort(),
 }));
-`);
-    const out = JSON.parse(ok(run(process.execPath, ['both.mjs'], dir))) as { sameRegistry: boolean; sameErrors: boolean; exports: string[] };
+`,
+    );
+    const out = JSON.parse(ok(run(process.execPath, ['both.mjs'], dir))) as {
+      sameRegistry: boolean;
+      sameErrors: boolean;
+      exports: string[];
+    };
     expect(out).to.deep.equal({ sameRegistry: true, sameErrors: true, exports: Object.keys(source).sort() });
   });
 

@@ -18,23 +18,29 @@ describe('recursion guard', () => {
 
   it('nested signals flow as usual below the limit', async () => {
     const depths: number[] = [];
-    receivers.add(bulkSignals.on(Account, 'afterUpdate', async ({ newRecords, transaction }) => {
-      const balance = (newRecords[0] as Account).balance;
-      depths.push(balance);
-      if (balance < 3) await Account.update({ balance: literal('balance + 1') }, { where: { id: 1 }, transaction });
-    }));
+    receivers.add(
+      bulkSignals.on(Account, 'afterUpdate', async ({ newRecords, transaction }) => {
+        const balance = (newRecords[0] as Account).balance;
+        depths.push(balance);
+        if (balance < 3) await Account.update({ balance: literal('balance + 1') }, { where: { id: 1 }, transaction });
+      }),
+    );
     await Account.update({ balance: 1 }, { where: { id: 1 } });
     expect(depths).to.deep.equal([1, 2, 3]);
     expect((await Account.findByPk(1))!.balance).to.equal(3);
   });
 
   it('a receiver chain deeper than maxDepth throws a typed error naming the chain, and the outer write rolls back', async () => {
-    receivers.add(bulkSignals.on(Account, 'afterUpdate', async ({ transaction }) => {
-      await Ledger.create({ label: 'echo', amount: 1 }, { transaction });
-    }));
-    receivers.add(bulkSignals.on(Ledger, 'afterCreate', async ({ transaction }) => {
-      await Account.update({ balance: literal('balance + 1') }, { where: { id: 1 }, transaction });
-    }));
+    receivers.add(
+      bulkSignals.on(Account, 'afterUpdate', async ({ transaction }) => {
+        await Ledger.create({ label: 'echo', amount: 1 }, { transaction });
+      }),
+    );
+    receivers.add(
+      bulkSignals.on(Ledger, 'afterCreate', async ({ transaction }) => {
+        await Account.update({ balance: literal('balance + 1') }, { where: { id: 1 }, transaction });
+      }),
+    );
     let error: unknown;
     try {
       await Account.update({ balance: 1 }, { where: { id: 1 } });
@@ -57,10 +63,16 @@ describe('recursion guard', () => {
       expect(() => installBulkSignals(unused, { maxDepth: 0 })).to.throw(/maxDepth must be a positive integer, got 0/);
       expect(() => installBulkSignals(unused, { maxDepth: 1.5 })).to.throw(/maxDepth must be a positive integer, got 1.5/);
       await unused.close();
-      const Shallow = shallow.sequelize.define('ShallowAccount', { ...Account.getAttributes() }, { tableName: 'rec_accounts', underscored: true });
-      receivers.add(bulkSignals.on(Shallow, 'afterUpdate', async ({ transaction }) => {
-        await Shallow.update({ status: 'nested' }, { where: { id: 1 }, transaction });
-      }));
+      const Shallow = shallow.sequelize.define(
+        'ShallowAccount',
+        { ...Account.getAttributes() },
+        { tableName: 'rec_accounts', underscored: true },
+      );
+      receivers.add(
+        bulkSignals.on(Shallow, 'afterUpdate', async ({ transaction }) => {
+          await Shallow.update({ status: 'nested' }, { where: { id: 1 }, transaction });
+        }),
+      );
       let error: unknown;
       try {
         await Shallow.update({ status: 'outer' }, { where: { id: 1 } });

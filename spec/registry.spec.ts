@@ -1,8 +1,6 @@
 import { expect } from 'chai';
 import { DataTypes, Model, Sequelize } from 'sequelize';
-import {
-  BulkSignalsError, InstallError, InvalidReceiverError, NotInstalledError, Priority, bulkSignals, installBulkSignals,
-} from '../lib';
+import { BulkSignalsError, InstallError, InvalidReceiverError, NotInstalledError, Priority, bulkSignals, installBulkSignals } from '../lib';
 import { Column, DataType, Model as TypedModel, Table } from 'sequelize-typescript';
 import { changed } from '../lib';
 import { connect, type TestDatabase } from './support/database';
@@ -21,8 +19,14 @@ function thrown(fn: () => unknown): unknown {
 describe('installBulkSignals and the registry', () => {
   let db: TestDatabase;
   const receivers = new Receivers();
-  class Early extends Model { declare id: number; declare n: number }
-  class Late extends Model { declare id: number; declare n: number }
+  class Early extends Model {
+    declare id: number;
+    declare n: number;
+  }
+  class Late extends Model {
+    declare id: number;
+    declare n: number;
+  }
   const attributes = { id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true }, n: DataTypes.INTEGER };
 
   before(async () => {
@@ -38,34 +42,61 @@ describe('installBulkSignals and the registry', () => {
 
   it('reaches models defined before and after the call, and a second install does not double signals', async () => {
     const seen: string[] = [];
-    receivers.add(bulkSignals.on(Early, 'afterCreate', (s) => { seen.push(`${s.model.name}:${s.newRecords.length}`); }));
-    receivers.add(bulkSignals.on(Late, 'afterCreate', (s) => { seen.push(`${s.model.name}:${s.newRecords.length}`); }));
+    receivers.add(
+      bulkSignals.on(Early, 'afterCreate', (s) => {
+        seen.push(`${s.model.name}:${s.newRecords.length}`);
+      }),
+    );
+    receivers.add(
+      bulkSignals.on(Late, 'afterCreate', (s) => {
+        seen.push(`${s.model.name}:${s.newRecords.length}`);
+      }),
+    );
     await Early.create({ n: 1 });
     await Late.bulkCreate([{ n: 1 }, { n: 2 }]);
     expect(seen).to.deep.equal(['Early:1', 'Late:2']);
   });
 
-  it('signals writes through scoped models to the model\'s receivers', async () => {
+  it("signals writes through scoped models to the model's receivers", async () => {
     Late.addScope('big', { where: { n: 2 } });
     const seen: number[][] = [];
-    receivers.add(bulkSignals.on(Late, 'afterUpdate', (s) => { seen.push(s.newRecords.map((r) => r.get('n') as number)); }));
+    receivers.add(
+      bulkSignals.on(Late, 'afterUpdate', (s) => {
+        seen.push(s.newRecords.map((r) => r.n));
+      }),
+    );
     await Late.scope('big').update({ n: 20 }, { where: {} });
     expect(seen).to.deep.equal([[20]]);
   });
 
-  it('follows attributes added after writes began (an association\'s foreign key)', async () => {
+  it("follows attributes added after writes began (an association's foreign key)", async () => {
     const seen: string[][] = [];
-    receivers.add(bulkSignals.on(Late, 'afterUpdate', (s) => { seen.push(Object.keys(s.newRecords[0]!.dataValues).sort()); }));
+    receivers.add(
+      bulkSignals.on(Late, 'afterUpdate', (s) => {
+        seen.push(Object.keys(s.newRecords[0]!.dataValues).sort());
+      }),
+    );
     await Late.update({ n: 1 }, { where: {} });
     Late.belongsTo(Early, { foreignKey: 'earlyId', constraints: false });
     await Late.sync({ alter: true });
-    await Late.update({ earlyId: 1 } as never, { where: {} });
-    expect(seen).to.deep.equal([['id', 'n'], ['earlyId', 'id', 'n']]);
+    await Late.update({ earlyId: 1 }, { where: {} });
+    expect(seen).to.deep.equal([
+      ['id', 'n'],
+      ['earlyId', 'id', 'n'],
+    ]);
   });
 
   it('runs receivers by priority, ties in registration order, and off() unsubscribes', async () => {
     const order: string[] = [];
-    const add = (name: string, priority?: number) => bulkSignals.on(Early, 'beforeUpdate', () => { order.push(name); }, priority === undefined ? { name } : { priority, name });
+    const add = (name: string, priority?: number) =>
+      bulkSignals.on(
+        Early,
+        'beforeUpdate',
+        () => {
+          order.push(name);
+        },
+        priority === undefined ? { name } : { priority, name },
+      );
     const offNormal = add('normal-1');
     receivers.add(offNormal);
     receivers.add(add('lowest', Priority.LOWEST));
@@ -105,15 +136,47 @@ describe('installBulkSignals and the registry', () => {
 
   it('off(model) removes every receiver of a model, off() and clear() every receiver', async () => {
     const seen: string[] = [];
-    bulkSignals.on(Early, 'afterCreate', () => { seen.push('early'); }, { name: 'a' });
-    bulkSignals.on(Early, 'afterUpdate', () => { seen.push('early-update'); }, { name: 'b' });
-    bulkSignals.on(Late, 'afterCreate', () => { seen.push('late'); }, { name: 'c' });
+    bulkSignals.on(
+      Early,
+      'afterCreate',
+      () => {
+        seen.push('early');
+      },
+      { name: 'a' },
+    );
+    bulkSignals.on(
+      Early,
+      'afterUpdate',
+      () => {
+        seen.push('early-update');
+      },
+      { name: 'b' },
+    );
+    bulkSignals.on(
+      Late,
+      'afterCreate',
+      () => {
+        seen.push('late');
+      },
+      { name: 'c' },
+    );
     bulkSignals.off(Early);
-    expect([bulkSignals.has(Early, 'afterCreate'), bulkSignals.has(Early, 'afterUpdate'), bulkSignals.has(Late, 'afterCreate')]).to.deep.equal([false, false, true]);
+    expect([
+      bulkSignals.has(Early, 'afterCreate'),
+      bulkSignals.has(Early, 'afterUpdate'),
+      bulkSignals.has(Late, 'afterCreate'),
+    ]).to.deep.equal([false, false, true]);
     await Early.create({ n: 1 });
     await Late.create({ n: 1 });
     expect(seen).to.deep.equal(['late']);
-    bulkSignals.on(Early, 'afterCreate', () => { seen.push('early'); }, { name: 'd' });
+    bulkSignals.on(
+      Early,
+      'afterCreate',
+      () => {
+        seen.push('early');
+      },
+      { name: 'd' },
+    );
     bulkSignals.clear();
     expect([bulkSignals.has(Early, 'afterCreate'), bulkSignals.has(Late, 'afterCreate')]).to.deep.equal([false, false]);
   });
@@ -141,13 +204,43 @@ describe('installBulkSignals and the registry', () => {
 
   describe('bad input gets a typed error naming what was expected', () => {
     const cases: [string, () => unknown, typeof BulkSignalsError, RegExp][] = [
-      ['an unknown event', () => bulkSignals.on(Early, 'afterUpdte' as 'afterUpdate', () => undefined), InvalidReceiverError, /Early.*afterUpdte.*unknown event.*afterUpdate/],
-      ['a target that is not a model', () => bulkSignals.on({} as typeof Early, 'afterUpdate', () => undefined), InvalidReceiverError, /model class.*object/],
-      ['a receiver that is not a function', () => bulkSignals.on(Early, 'afterUpdate', 'log' as never), InvalidReceiverError, /Early.*afterUpdate.*function.*string/],
-      ['a non-finite priority', () => bulkSignals.on(Early, 'afterUpdate', () => undefined, { priority: Number.NaN }), InvalidReceiverError, /Early.*afterUpdate.*finite.*NaN/],
+      [
+        'an unknown event',
+        () => bulkSignals.on(Early, 'afterUpdte' as 'afterUpdate', () => undefined),
+        InvalidReceiverError,
+        /Early.*afterUpdte.*unknown event.*afterUpdate/,
+      ],
+      [
+        'a target that is not a model',
+        () => bulkSignals.on({} as typeof Early, 'afterUpdate', () => undefined),
+        InvalidReceiverError,
+        /model class.*object/,
+      ],
+      [
+        'a receiver that is not a function',
+        () => bulkSignals.on(Early, 'afterUpdate', 'log' as never),
+        InvalidReceiverError,
+        /Early.*afterUpdate.*function.*string/,
+      ],
+      [
+        'a non-finite priority',
+        () => bulkSignals.on(Early, 'afterUpdate', () => undefined, { priority: Number.NaN }),
+        InvalidReceiverError,
+        /Early.*afterUpdate.*finite.*NaN/,
+      ],
       ['bypass without a function', () => bulkSignals.bypass(undefined as never), InvalidReceiverError, /bypass expected a function/],
-      ['null options', () => bulkSignals.on(Early, 'afterUpdate', () => undefined, null as never), InvalidReceiverError, /Early.*afterUpdate.*options must be an object, got null/],
-      ['a name that is not a string', () => bulkSignals.on(Early, 'afterUpdate', () => undefined, { name: 3 as never }), InvalidReceiverError, /name must be a string/],
+      [
+        'null options',
+        () => bulkSignals.on(Early, 'afterUpdate', () => undefined, null as never),
+        InvalidReceiverError,
+        /Early.*afterUpdate.*options must be an object, got null/,
+      ],
+      [
+        'a name that is not a string',
+        () => bulkSignals.on(Early, 'afterUpdate', () => undefined, { name: 3 as never }),
+        InvalidReceiverError,
+        /name must be a string/,
+      ],
       ['install on something else', () => installBulkSignals({} as Sequelize), InstallError, /expected a Sequelize instance/],
     ];
     for (const [what, fn, type, message] of cases) {

@@ -6,22 +6,24 @@ import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 import { collectConsoleWarnings, random, rejection } from './support/helpers';
 
-
 describe('reliability', () => {
   const db = useDatabase('rel', defineModels, { pool: { max: 20, min: 0, idle: 1000, acquire: 60000 } });
   const receivers = new Receivers();
 
   beforeEach(async () => {
     await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Account.bulkCreate(Array.from({ length: 20 }, (_, i) => ({ name: `r${i + 1}`, balance: 0, note: `r${i + 1}` })), { bypassSignals: true });
+    await Account.bulkCreate(
+      Array.from({ length: 20 }, (_, i) => ({ name: `r${i + 1}`, balance: 0, note: `r${i + 1}` })),
+      { bypassSignals: true },
+    );
   });
   afterEach(() => receivers.clear());
 
   async function idleInTransaction(): Promise<number> {
-    const [row] = await db.sequelize.query(
+    const [row] = (await db.sequelize.query(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
       { type: QueryTypes.SELECT },
-    ) as [{ n: number }];
+    )) as [{ n: number }];
     return row.n;
   }
 
@@ -32,11 +34,23 @@ describe('reliability', () => {
 
   it('a backend killed between the locked read and the write: nothing written, no after signal, the caller gets an error, the pool recovers', async () => {
     let afterSignals = 0;
-    receivers.add(bulkSignals.on(Account, 'beforeUpdate', async ({ transaction }) => {
-      const [{ pid }] = await db.sequelize.query('SELECT pg_backend_pid() AS pid', { type: QueryTypes.SELECT, transaction }) as [{ pid: number }];
-      await db.sequelize.query('SELECT pg_terminate_backend(:pid)', { replacements: { pid }, type: QueryTypes.SELECT, transaction: null });
-    }));
-    receivers.add(bulkSignals.on(Account, 'afterUpdate', () => { afterSignals++; }));
+    receivers.add(
+      bulkSignals.on(Account, 'beforeUpdate', async ({ transaction }) => {
+        const [{ pid }] = (await db.sequelize.query('SELECT pg_backend_pid() AS pid', { type: QueryTypes.SELECT, transaction })) as [
+          { pid: number },
+        ];
+        await db.sequelize.query('SELECT pg_terminate_backend(:pid)', {
+          replacements: { pid },
+          type: QueryTypes.SELECT,
+          transaction: null,
+        });
+      }),
+    );
+    receivers.add(
+      bulkSignals.on(Account, 'afterUpdate', () => {
+        afterSignals++;
+      }),
+    );
     const { result: error } = await collectConsoleWarnings(() => rejection(Account.update({ balance: 100 }, { where: {} })));
     expect(error, 'the caller gets an error').to.be.instanceOf(Error);
     expect(afterSignals).to.equal(0);
@@ -51,7 +65,11 @@ describe('reliability', () => {
     this.timeout(120000);
     const failure = new Error('receiver failed');
     for (const event of ['beforeCreate', 'afterCreate', 'beforeUpdate', 'afterUpdate', 'beforeDelete', 'afterDelete'] as const) {
-      receivers.add(bulkSignals.on(Account, event, () => { throw failure; }));
+      receivers.add(
+        bulkSignals.on(Account, event, () => {
+          throw failure;
+        }),
+      );
     }
     const rnd = random(7);
     const ops = [
@@ -60,8 +78,18 @@ describe('reliability', () => {
       () => Account.destroy({ where: { id: 1 + Math.floor(rnd() * 20) } }),
       () => Account.bulkCreate([{ name: 'x' }]),
       () => Account.create({ name: 'y' }),
-      async () => { const a = (await Account.findByPk(1 + Math.floor(rnd() * 20)))!; a.balance = 5; await a.save(); },
-      async () => { const rows = await Account.findAll({ limit: 5 }); rows.forEach((r) => { r.balance = 9; }); await bulkUpdate(Account, rows); },
+      async () => {
+        const a = (await Account.findByPk(1 + Math.floor(rnd() * 20)))!;
+        a.balance = 5;
+        await a.save();
+      },
+      async () => {
+        const rows = await Account.findAll({ limit: 5 });
+        rows.forEach((r) => {
+          r.balance = 9;
+        });
+        await bulkUpdate(Account, rows);
+      },
       () => Account.upsert({ id: 1, name: 'z' }),
     ];
     let rejected = 0;
@@ -81,7 +109,7 @@ describe('reliability', () => {
     expect(await Account.sum('balance')).to.equal(0);
   });
 
-  it('64 concurrent writers on overlapping rows in different orders: no deadlock, and each row\'s old→new history is one exact chain', async function () {
+  it("64 concurrent writers on overlapping rows in different orders: no deadlock, and each row's old→new history is one exact chain", async function () {
     this.timeout(180000);
     const history = new Map<number, [string, string | null][]>();
     const state = (a: Account) => `${a.note}#${a.balance}`;
@@ -111,7 +139,9 @@ describe('reliability', () => {
         else if (kind === 3) {
           const rows = await Account.findAll({ where: { id: ids } });
           const ordered = ids.map((id) => rows.find((r) => r.id === id)).filter((r): r is Account => Boolean(r));
-          ordered.forEach((r) => { r.note = t; });
+          ordered.forEach((r) => {
+            r.note = t;
+          });
           await bulkUpdate(Account, ordered);
         } else if (rnd() < 0.15) await Account.destroy({ where: { id: ids.slice(0, 1) } });
         else await Account.update({ note: literal(`'${t}'`), balance: literal('balance + 3') }, { where: { id: ids.reverse() } });

@@ -6,21 +6,30 @@ import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 import { rejection } from './support/helpers';
 
-
 describe('transactions', () => {
   const db = useDatabase('trx', defineModels, { pool: { max: 45, min: 0, idle: 1000 } });
   const receivers = new Receivers();
 
   beforeEach(async () => {
     await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Account.bulkCreate([{ name: 'a', balance: 10 }, { name: 'b', balance: 20 }], { bypassSignals: true });
+    await Account.bulkCreate(
+      [
+        { name: 'a', balance: 10 },
+        { name: 'b', balance: 20 },
+      ],
+      { bypassSignals: true },
+    );
   });
   afterEach(() => receivers.clear());
 
-  it('delivers the caller\'s transaction to every phase, and the write stays uncommitted until the caller commits', async () => {
+  it("delivers the caller's transaction to every phase, and the write stays uncommitted until the caller commits", async () => {
     const seen: unknown[] = [];
     for (const event of ['validateUpdate', 'beforeUpdate', 'afterUpdate'] as const) {
-      receivers.add(bulkSignals.on(Account, event, ({ transaction }) => { seen.push(transaction); }));
+      receivers.add(
+        bulkSignals.on(Account, event, ({ transaction }) => {
+          seen.push(transaction);
+        }),
+      );
     }
     const t = await db.sequelize.transaction();
     try {
@@ -35,11 +44,13 @@ describe('transactions', () => {
     expect(await Account.sum('balance')).to.equal(30);
   });
 
-  it('opens a transaction when the caller has none: receivers\' own writes commit with it', async () => {
-    receivers.add(bulkSignals.on(Account, 'afterUpdate', async ({ transaction, newRecords }) => {
-      expect(transaction).to.not.equal(null);
-      await Account.create({ name: `log ${newRecords.length}` }, { transaction, bypassSignals: true });
-    }));
+  it("opens a transaction when the caller has none: receivers' own writes commit with it", async () => {
+    receivers.add(
+      bulkSignals.on(Account, 'afterUpdate', async ({ transaction, newRecords }) => {
+        expect(transaction).to.not.equal(null);
+        await Account.create({ name: `log ${newRecords.length}` }, { transaction, bypassSignals: true });
+      }),
+    );
     await Account.update({ status: 'x' }, { where: {} });
     expect((await Account.findAll({ order: [['id', 'ASC']] })).map((a) => a.name)).to.deep.equal(['a', 'b', 'log 2']);
   });
@@ -50,29 +61,50 @@ describe('transactions', () => {
     ['Model.destroy', () => Account.destroy({ where: {} })],
     ['Model.bulkCreate', () => Account.bulkCreate([{ name: 'c' }])],
     ['Model.create', () => Account.create({ name: 'c' })],
-    ['instance.save', async () => { const a = (await Account.findByPk(1))!; a.balance = 0; await a.save(); }],
-    ['instance.destroy', async () => { await (await Account.findByPk(1))!.destroy(); }],
+    [
+      'instance.save',
+      async () => {
+        const a = (await Account.findByPk(1))!;
+        a.balance = 0;
+        await a.save();
+      },
+    ],
+    [
+      'instance.destroy',
+      async () => {
+        await (await Account.findByPk(1))!.destroy();
+      },
+    ],
   ] as const) {
     it(`${path}: an after receiver that throws rolls the write back and the caller gets its error`, async () => {
       const failure = new Error('after receiver failed');
       let receiverWrote = false;
       for (const event of ['afterCreate', 'afterUpdate', 'afterDelete'] as const) {
-        receivers.add(bulkSignals.on(Account, event, async ({ transaction }) => {
-          await Account.update({ note: 'side effect' }, { where: {}, transaction, bypassSignals: true });
-          receiverWrote = true;
-          throw failure;
-        }));
+        receivers.add(
+          bulkSignals.on(Account, event, async ({ transaction }) => {
+            await Account.update({ note: 'side effect' }, { where: {}, transaction, bypassSignals: true });
+            receiverWrote = true;
+            throw failure;
+          }),
+        );
       }
       expect(await rejection(run())).to.equal(failure);
       expect(receiverWrote).to.equal(true);
       const rows = await Account.findAll({ order: [['id', 'ASC']] });
-      expect(rows.map((r) => [r.name, r.balance, r.note])).to.deep.equal([['a', 10, null], ['b', 20, null]]);
+      expect(rows.map((r) => [r.name, r.balance, r.note])).to.deep.equal([
+        ['a', 10, null],
+        ['b', 20, null],
+      ]);
     });
   }
 
-  it('leaves the caller\'s transaction to the caller when an after receiver throws', async () => {
+  it("leaves the caller's transaction to the caller when an after receiver throws", async () => {
     const failure = new Error('nope');
-    receivers.add(bulkSignals.on(Account, 'afterUpdate', () => { throw failure; }));
+    receivers.add(
+      bulkSignals.on(Account, 'afterUpdate', () => {
+        throw failure;
+      }),
+    );
     const t = await db.sequelize.transaction();
     expect(await rejection(Account.update({ balance: 1 }, { where: {}, transaction: t }))).to.equal(failure);
     expect((t as unknown as { finished?: string }).finished).to.equal(undefined, 'not committed or rolled back for the caller');
@@ -83,9 +115,11 @@ describe('transactions', () => {
   it('40 concurrent expression updates of one row: every old value is the previous new value', async function () {
     this.timeout(120000);
     const pairs: [number, number][] = [];
-    receivers.add(bulkSignals.on(Account, 'afterUpdate', ({ oldRecords, newRecords }: Signal<Account>) => {
-      pairs.push([oldRecords[0]!.balance, newRecords[0]!.balance]);
-    }));
+    receivers.add(
+      bulkSignals.on(Account, 'afterUpdate', ({ oldRecords, newRecords }: Signal<Account>) => {
+        pairs.push([oldRecords[0]!.balance, newRecords[0]!.balance]);
+      }),
+    );
     await Promise.all(Array.from({ length: 40 }, () => Account.update({ balance: literal('balance + 1') }, { where: { id: 1 } })));
     expect(pairs).to.have.length(40);
     const sorted = [...pairs].sort((x, y) => x[0] - y[0]);

@@ -28,13 +28,20 @@ describe('sequelize-typescript models', () => {
 
   it('signal like plain models, with typed payloads', async () => {
     const log: string[] = [];
-    receivers.add(bulkSignals.on(Wallet, 'afterCreate', ({ newRecords }: Signal<Wallet>) => {
-      log.push(`created ${newRecords.map((w) => w.owner).join(',')}`);
-    }));
-    receivers.add(bulkSignals.on(Wallet, 'afterUpdate', ({ oldRecords, newRecords }) => {
-      log.push(`updated ${oldRecords.map((w, i) => `${w.owner}:${w.cents}->${newRecords[i]!.cents}`).join(',')}`);
-    }));
-    await Wallet.bulkCreate([{ owner: 'x', cents: 1 }, { owner: 'y', cents: 2 }]);
+    receivers.add(
+      bulkSignals.on(Wallet, 'afterCreate', ({ newRecords }: Signal<Wallet>) => {
+        log.push(`created ${newRecords.map((w) => w.owner).join(',')}`);
+      }),
+    );
+    receivers.add(
+      bulkSignals.on(Wallet, 'afterUpdate', ({ oldRecords, newRecords }) => {
+        log.push(`updated ${oldRecords.map((w, i) => `${w.owner}:${w.cents}->${newRecords[i]!.cents}`).join(',')}`);
+      }),
+    );
+    await Wallet.bulkCreate([
+      { owner: 'x', cents: 1 },
+      { owner: 'y', cents: 2 },
+    ]);
     await Wallet.update({ cents: literal('cents * 10') }, { where: {} });
     const w = (await Wallet.findOne({ where: { owner: 'x' } }))!;
     await w.update({ cents: 11 });

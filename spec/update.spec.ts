@@ -34,9 +34,36 @@ describe('update events', () => {
       const expectedOld = [{ id: 2, name: 'a', balance: 10, status: 'open' }];
       const expectedNew = [{ id: 2, name: 'a', balance: 15, status: 'open' }];
       expect(recorder.summary(FIELDS)).to.deep.equal([
-        { event: 'validateUpdate', model: 'Account', operation: 'save', via: 'instance', soft: false, newRecords: expectedNew, oldRecords: expectedOld, changedFields: ['balance'] },
-        { event: 'beforeUpdate', model: 'Account', operation: 'save', via: 'instance', soft: false, newRecords: expectedNew, oldRecords: expectedOld, changedFields: ['balance'] },
-        { event: 'afterUpdate', model: 'Account', operation: 'save', via: 'instance', soft: false, newRecords: expectedNew, oldRecords: expectedOld, changedFields: ['balance', 'updatedAt'] },
+        {
+          event: 'validateUpdate',
+          model: 'Account',
+          operation: 'save',
+          via: 'instance',
+          soft: false,
+          newRecords: expectedNew,
+          oldRecords: expectedOld,
+          changedFields: ['balance'],
+        },
+        {
+          event: 'beforeUpdate',
+          model: 'Account',
+          operation: 'save',
+          via: 'instance',
+          soft: false,
+          newRecords: expectedNew,
+          oldRecords: expectedOld,
+          changedFields: ['balance'],
+        },
+        {
+          event: 'afterUpdate',
+          model: 'Account',
+          operation: 'save',
+          via: 'instance',
+          soft: false,
+          newRecords: expectedNew,
+          oldRecords: expectedOld,
+          changedFields: ['balance', 'updatedAt'],
+        },
       ]);
       const [after] = recorder.signals.slice(-1) as [Signal<Account>];
       expect(after.newRecords[0]).to.not.equal(account, 'payload records are copies: saving the instance again cannot change them');
@@ -52,9 +79,24 @@ describe('update events', () => {
       const { count } = await db.log.count(() => account.update({ status: 'closed' }));
       expect(count).to.equal(1);
       expect(recorder.summary(FIELDS).map((s) => [s.event, s.operation, s.oldRecords, s.newRecords])).to.deep.equal([
-        ['validateUpdate', 'update', [{ id: 1, name: 'c', balance: 30, status: 'open' }], [{ id: 1, name: 'c', balance: 30, status: 'closed' }]],
-        ['beforeUpdate', 'update', [{ id: 1, name: 'c', balance: 30, status: 'open' }], [{ id: 1, name: 'c', balance: 30, status: 'closed' }]],
-        ['afterUpdate', 'update', [{ id: 1, name: 'c', balance: 30, status: 'open' }], [{ id: 1, name: 'c', balance: 30, status: 'closed' }]],
+        [
+          'validateUpdate',
+          'update',
+          [{ id: 1, name: 'c', balance: 30, status: 'open' }],
+          [{ id: 1, name: 'c', balance: 30, status: 'closed' }],
+        ],
+        [
+          'beforeUpdate',
+          'update',
+          [{ id: 1, name: 'c', balance: 30, status: 'open' }],
+          [{ id: 1, name: 'c', balance: 30, status: 'closed' }],
+        ],
+        [
+          'afterUpdate',
+          'update',
+          [{ id: 1, name: 'c', balance: 30, status: 'open' }],
+          [{ id: 1, name: 'c', balance: 30, status: 'closed' }],
+        ],
       ]);
     });
 
@@ -66,9 +108,11 @@ describe('update events', () => {
     });
 
     it('writes edits a before receiver makes, even to fields the caller did not name', async () => {
-      receivers.add(bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
-        newRecords[0]!.note = 'audited';
-      }));
+      receivers.add(
+        bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
+          newRecords[0]!.note = 'audited';
+        }),
+      );
       const account = (await Account.findByPk(1))!;
       await account.update({ balance: 31 }); // instance.update passes explicit fields to save
       await account.reload();
@@ -79,7 +123,7 @@ describe('update events', () => {
   });
 
   describe('Model.update(values, { where })', () => {
-    it('pairs old and new rows by index, in primary-key order, with the database\'s values', async () => {
+    it("pairs old and new rows by index, in primary-key order, with the database's values", async () => {
       const { result } = await db.log.count(() => Account.update({ status: 'review' }, { where: { balance: { [Op.gte]: 10 } } }));
       expect(result).to.deep.equal([3]);
       const oldRecords = [
@@ -106,19 +150,36 @@ describe('update events', () => {
       const afterOnly = new Recorder([Account], ['afterUpdate']);
       try {
         const major = await serverMajor(db.sequelize);
-        const { count, statements, result } = await db.log.count(() => Account.update(
-          { balance: literal('balance + 5'), status: 'vip' }, { where: { balance: { [Op.gte]: 20 } }, returning: true },
-        ));
+        const { count, statements, result } = await db.log.count(() =>
+          Account.update({ balance: literal('balance + 5'), status: 'vip' }, { where: { balance: { [Op.gte]: 20 } }, returning: true }),
+        );
         expect(count, statements.join('\n')).to.equal(1);
-        expect(statements[0]).to.match(major >= 18 ? /^WITH n AS \(UPDATE .* RETURNING .*old\."id" AS "__bso_0"/ : /^WITH o AS \(SELECT .* FOR UPDATE\), n AS \(UPDATE /);
+        expect(statements[0]).to.match(
+          major >= 18 ? /^WITH n AS \(UPDATE .* RETURNING .*old\."id" AS "__bso_0"/ : /^WITH o AS \(SELECT .* FOR UPDATE\), n AS \(UPDATE /,
+        );
         expect(result[0]).to.equal(2);
-        expect(result[1].map((r) => [r.id, r.balance, r instanceof Account])).to.have.deep.members([[1, 35, true], [3, 25, true]]);
-        expect(afterOnly.summary(FIELDS)).to.deep.equal([{
-          event: 'afterUpdate', model: 'Account', operation: 'update', via: 'model', soft: false,
-          oldRecords: [{ id: 1, name: 'c', balance: 30, status: 'open' }, { id: 3, name: 'b', balance: 20, status: 'frozen' }],
-          newRecords: [{ id: 1, name: 'c', balance: 35, status: 'vip' }, { id: 3, name: 'b', balance: 25, status: 'vip' }],
-          changedFields: ['balance', 'status', 'updatedAt'],
-        }]);
+        expect(result[1].map((r) => [r.id, r.balance, r instanceof Account])).to.have.deep.members([
+          [1, 35, true],
+          [3, 25, true],
+        ]);
+        expect(afterOnly.summary(FIELDS)).to.deep.equal([
+          {
+            event: 'afterUpdate',
+            model: 'Account',
+            operation: 'update',
+            via: 'model',
+            soft: false,
+            oldRecords: [
+              { id: 1, name: 'c', balance: 30, status: 'open' },
+              { id: 3, name: 'b', balance: 20, status: 'frozen' },
+            ],
+            newRecords: [
+              { id: 1, name: 'c', balance: 35, status: 'vip' },
+              { id: 3, name: 'b', balance: 25, status: 'vip' },
+            ],
+            changedFields: ['balance', 'status', 'updatedAt'],
+          },
+        ]);
         const [signal] = afterOnly.signals as Signal<Account>[];
         expect(signal!.transaction).to.be.instanceOf(Transaction);
         expect(signal!.newRecords.every((r) => r.updatedAt instanceof Date && r.createdAt instanceof Date)).to.equal(true);
@@ -139,23 +200,33 @@ describe('update events', () => {
     });
 
     it('writes per-row edits of before receivers, fields outside the update too, in one extra statement', async () => {
-      receivers.add(bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
-        for (const r of newRecords as Account[]) {
-          r.note = `was ${r.name}`; // a field the update does not touch, different per row
-          if (r.id === 2) r.status = 'vip'; // overrides the update's own value on one row
-        }
-      }));
+      receivers.add(
+        bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
+          for (const r of newRecords as Account[]) {
+            r.note = `was ${r.name}`; // a field the update does not touch, different per row
+            if (r.id === 2) r.status = 'vip'; // overrides the update's own value on one row
+          }
+        }),
+      );
       const { count, statements } = await db.log.count(() => Account.update({ status: 'review' }, { where: {} }));
       expect(count, statements.join('\n')).to.equal(3);
       const rows = await Account.findAll({ order: [['id', 'ASC']] });
       expect(rows.map((r) => [r.id, r.status, r.note])).to.deep.equal([
-        [1, 'review', 'was c'], [2, 'vip', 'was a'], [3, 'review', 'was b'],
+        [1, 'review', 'was c'],
+        [2, 'vip', 'was a'],
+        [3, 'review', 'was b'],
       ]);
       const after = recorder.signals.find((s) => s.event === 'afterUpdate') as Signal<Account>;
       expect(after.newRecords.map((r) => [r.id, r.status, r.note])).to.deep.equal([
-        [1, 'review', 'was c'], [2, 'vip', 'was a'], [3, 'review', 'was b'],
+        [1, 'review', 'was c'],
+        [2, 'vip', 'was a'],
+        [3, 'review', 'was b'],
       ]);
-      expect(after.oldRecords.map((r) => [r.status, r.note])).to.deep.equal([['open', null], ['open', null], ['frozen', null]]);
+      expect(after.oldRecords.map((r) => [r.status, r.note])).to.deep.equal([
+        ['open', null],
+        ['open', null],
+        ['frozen', null],
+      ]);
       expect([...after.changedFields].sort()).to.deep.equal(['note', 'status', 'updatedAt']);
     });
 
@@ -175,7 +246,9 @@ describe('update events', () => {
 
     it('signals once, with the same payload, when the caller also asks Sequelize for individualHooks', async () => {
       const sequelizeHookSaw: number[] = [];
-      Account.addHook('beforeUpdate', 'spec-individual', (instance: Account) => { sequelizeHookSaw.push(instance.id); });
+      Account.addHook('beforeUpdate', 'spec-individual', (instance: Account) => {
+        sequelizeHookSaw.push(instance.id);
+      });
       try {
         const [count] = await Account.update({ status: 'ih' }, { where: { id: [1, 2] }, individualHooks: true });
         expect(count).to.equal(2);
@@ -183,12 +256,24 @@ describe('update events', () => {
         Account.removeHook('beforeUpdate', 'spec-individual');
       }
       expect(sequelizeHookSaw.sort()).to.deep.equal([1, 2]);
-      expect(recorder.summary(['id', 'status']).filter((s) => s.event === 'afterUpdate')).to.deep.equal([{
-        event: 'afterUpdate', model: 'Account', operation: 'update', via: 'model', soft: false,
-        oldRecords: [{ id: 1, status: 'open' }, { id: 2, status: 'open' }],
-        newRecords: [{ id: 1, status: 'ih' }, { id: 2, status: 'ih' }],
-        changedFields: ['status', 'updatedAt'],
-      }]);
+      expect(recorder.summary(['id', 'status']).filter((s) => s.event === 'afterUpdate')).to.deep.equal([
+        {
+          event: 'afterUpdate',
+          model: 'Account',
+          operation: 'update',
+          via: 'model',
+          soft: false,
+          oldRecords: [
+            { id: 1, status: 'open' },
+            { id: 2, status: 'open' },
+          ],
+          newRecords: [
+            { id: 1, status: 'ih' },
+            { id: 2, status: 'ih' },
+          ],
+          changedFields: ['status', 'updatedAt'],
+        },
+      ]);
     });
 
     it('signals nothing when no row matches', async () => {
@@ -201,13 +286,27 @@ describe('update events', () => {
       const ledger = new Recorder([Ledger]);
       try {
         await Ledger.truncate({ force: true, restartIdentity: true, bypassSignals: true });
-        await Ledger.bulkCreate([{ label: 'x', amount: 1 }, { label: 'y', amount: 2 }], { bypassSignals: true });
+        await Ledger.bulkCreate(
+          [
+            { label: 'x', amount: 1 },
+            { label: 'y', amount: 2 },
+          ],
+          { bypassSignals: true },
+        );
         await Ledger.destroy({ where: { id: 2 }, bypassSignals: true });
         await Ledger.update({ amount: 5 }, { where: {} });
-        expect(ledger.summary(['id', 'amount']).filter((s) => s.event === 'afterUpdate')).to.deep.equal([{
-          event: 'afterUpdate', model: 'Ledger', operation: 'update', via: 'model', soft: false,
-          oldRecords: [{ id: 1, amount: 1 }], newRecords: [{ id: 1, amount: 5 }], changedFields: ['amount'],
-        }]);
+        expect(ledger.summary(['id', 'amount']).filter((s) => s.event === 'afterUpdate')).to.deep.equal([
+          {
+            event: 'afterUpdate',
+            model: 'Ledger',
+            operation: 'update',
+            via: 'model',
+            soft: false,
+            oldRecords: [{ id: 1, amount: 1 }],
+            newRecords: [{ id: 1, amount: 5 }],
+            changedFields: ['amount'],
+          },
+        ]);
       } finally {
         ledger.off();
       }
@@ -218,15 +317,31 @@ describe('update events', () => {
       try {
         await Membership.truncate();
         await Membership.bulkCreate([
-          { groupId: 2, userId: 1, role: 'a' }, { groupId: 1, userId: 2, role: 'b' }, { groupId: 1, userId: 1, role: 'c' },
+          { groupId: 2, userId: 1, role: 'a' },
+          { groupId: 1, userId: 2, role: 'b' },
+          { groupId: 1, userId: 1, role: 'c' },
         ]);
-        await Membership.update({ role: literal(`role || '!'`) as unknown as string }, { where: {} });
-        expect(members.summary(['groupId', 'userId', 'role'])).to.deep.equal([{
-          event: 'afterUpdate', model: 'Membership', operation: 'update', via: 'model', soft: false,
-          oldRecords: [{ groupId: 1, userId: 1, role: 'c' }, { groupId: 1, userId: 2, role: 'b' }, { groupId: 2, userId: 1, role: 'a' }],
-          newRecords: [{ groupId: 1, userId: 1, role: 'c!' }, { groupId: 1, userId: 2, role: 'b!' }, { groupId: 2, userId: 1, role: 'a!' }],
-          changedFields: ['role'],
-        }]);
+        await Membership.update({ role: literal(`role || '!'`) }, { where: {} });
+        expect(members.summary(['groupId', 'userId', 'role'])).to.deep.equal([
+          {
+            event: 'afterUpdate',
+            model: 'Membership',
+            operation: 'update',
+            via: 'model',
+            soft: false,
+            oldRecords: [
+              { groupId: 1, userId: 1, role: 'c' },
+              { groupId: 1, userId: 2, role: 'b' },
+              { groupId: 2, userId: 1, role: 'a' },
+            ],
+            newRecords: [
+              { groupId: 1, userId: 1, role: 'c!' },
+              { groupId: 1, userId: 2, role: 'b!' },
+              { groupId: 2, userId: 1, role: 'a!' },
+            ],
+            changedFields: ['role'],
+          },
+        ]);
       } finally {
         members.off();
       }
@@ -234,20 +349,32 @@ describe('update events', () => {
   });
 
   describe('increment / decrement', () => {
-    it('Model.increment delivers the database-computed values (predicted on the locked row before) and keeps Sequelize\'s return shape', async () => {
+    it("Model.increment delivers the database-computed values (predicted on the locked row before) and keeps Sequelize's return shape", async () => {
       const vanilla = await Account.increment('balance', { by: 0, where: { id: 1 }, bypassSignals: true });
       const ours = await Account.increment('balance', { by: 5, where: { id: [1, 2] } });
       expect(ours.length).to.equal(vanilla.length);
       const [[rows, count]] = ours as unknown as [[Record<string, unknown>[], number]];
       expect(count).to.equal(2);
       expect(rows.map((r) => r.balance).sort()).to.deep.equal([15, 35]);
-      expect(recorder.summary(['id', 'balance'])).to.deep.equal(['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((event) => ({
-        event, model: 'Account', operation: 'increment', via: 'model', soft: false,
-        oldRecords: [{ id: 1, balance: 30 }, { id: 2, balance: 10 }],
-        // before receivers see the increment evaluated on the locked rows, after receivers what was written
-        newRecords: [{ id: 1, balance: 35 }, { id: 2, balance: 15 }],
-        changedFields: ['balance', 'updatedAt'],
-      })));
+      expect(recorder.summary(['id', 'balance'])).to.deep.equal(
+        ['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((event) => ({
+          event,
+          model: 'Account',
+          operation: 'increment',
+          via: 'model',
+          soft: false,
+          oldRecords: [
+            { id: 1, balance: 30 },
+            { id: 2, balance: 10 },
+          ],
+          // before receivers see the increment evaluated on the locked rows, after receivers what was written
+          newRecords: [
+            { id: 1, balance: 35 },
+            { id: 2, balance: 15 },
+          ],
+          changedFields: ['balance', 'updatedAt'],
+        })),
+      );
     });
 
     it('Model.decrement and instance.increment/decrement say which they were', async () => {
@@ -265,12 +392,17 @@ describe('update events', () => {
     });
 
     it('writes before-receiver edits on an increment', async () => {
-      receivers.add(bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
-        for (const r of newRecords as Account[]) r.status = `bumped-${r.id}`;
-      }));
+      receivers.add(
+        bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
+          for (const r of newRecords as Account[]) r.status = `bumped-${r.id}`;
+        }),
+      );
       await Account.increment('balance', { where: { id: [2, 3] } });
       const rows = await Account.findAll({ where: { id: [2, 3] }, order: [['id', 'ASC']] });
-      expect(rows.map((r) => [r.balance, r.status])).to.deep.equal([[11, 'bumped-2'], [21, 'bumped-3']]);
+      expect(rows.map((r) => [r.balance, r.status])).to.deep.equal([
+        [11, 'bumped-2'],
+        [21, 'bumped-3'],
+      ]);
     });
   });
 });

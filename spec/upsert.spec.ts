@@ -21,7 +21,7 @@ describe('upsert', () => {
     receivers.clear();
   });
 
-  it('an upsert that inserts fires create events; the caller gets Sequelize\'s own result (created: null on PostgreSQL)', async () => {
+  it("an upsert that inserts fires create events; the caller gets Sequelize's own result (created: null on PostgreSQL)", async () => {
     const [row, created] = await Account.upsert({ id: 2, name: 'b', balance: 5 });
     expect(created).to.equal(null);
     expect(row.id).to.equal(2);
@@ -37,8 +37,12 @@ describe('upsert', () => {
     expect(result[1]).to.equal(null);
     const signals = recorder.summary(['id', 'name', 'balance', 'status']);
     expect(signals.map((s) => [s.event, s.operation, s.oldRecords, s.newRecords])).to.deep.equal(
-      ['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((e) => [e, 'upsert',
-        [{ id: 1, name: 'a', balance: 1, status: 'open' }], [{ id: 1, name: 'a2', balance: 9, status: 'open' }]]),
+      ['validateUpdate', 'beforeUpdate', 'afterUpdate'].map((e) => [
+        e,
+        'upsert',
+        [{ id: 1, name: 'a', balance: 1, status: 'open' }],
+        [{ id: 1, name: 'a2', balance: 9, status: 'open' }],
+      ]),
     );
     expect(signals[2]!.changedFields).to.deep.equal(['balance', 'name', 'updatedAt']);
     expect(result[0].get('xmax')).to.equal(undefined, 'no internal column leaks to the caller');
@@ -47,7 +51,12 @@ describe('upsert', () => {
   it('looks rows up by the unique key Sequelize targets, not only the primary key', async () => {
     await Tag.upsert({ slug: 'orm', label: 'ORM' });
     await Tag.upsert({ slug: 'orm', label: 'Object-relational mapping' });
-    expect(recorder.summary(['id', 'slug', 'label']).filter((s) => s.event.startsWith('after')).map((s) => [s.event, s.oldRecords, s.newRecords])).to.deep.equal([
+    expect(
+      recorder
+        .summary(['id', 'slug', 'label'])
+        .filter((s) => s.event.startsWith('after'))
+        .map((s) => [s.event, s.oldRecords, s.newRecords]),
+    ).to.deep.equal([
       ['afterCreate', [], [{ id: 1, slug: 'orm', label: 'ORM' }]],
       ['afterUpdate', [{ id: 1, slug: 'orm', label: 'ORM' }], [{ id: 1, slug: 'orm', label: 'Object-relational mapping' }]],
     ]);
@@ -56,28 +65,46 @@ describe('upsert', () => {
   it('works with a composite primary key', async () => {
     await Membership.upsert({ groupId: 1, userId: 2, role: 'r1' });
     await Membership.upsert({ groupId: 1, userId: 2, role: 'r2' });
-    expect(recorder.summary(['groupId', 'userId', 'role']).filter((s) => s.event.startsWith('after')).map((s) => [s.event, s.oldRecords, s.newRecords])).to.deep.equal([
+    expect(
+      recorder
+        .summary(['groupId', 'userId', 'role'])
+        .filter((s) => s.event.startsWith('after'))
+        .map((s) => [s.event, s.oldRecords, s.newRecords]),
+    ).to.deep.equal([
       ['afterCreate', [], [{ groupId: 1, userId: 2, role: 'r1' }]],
       ['afterUpdate', [{ groupId: 1, userId: 2, role: 'r1' }], [{ groupId: 1, userId: 2, role: 'r2' }]],
     ]);
   });
 
   it('writes before-receiver edits on both branches', async () => {
-    receivers.add(bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => { (newRecords[0] as Account).note = 'inserted'; }));
-    receivers.add(bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => { (newRecords[0] as Account).note = 'updated'; }));
+    receivers.add(
+      bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
+        (newRecords[0] as Account).note = 'inserted';
+      }),
+    );
+    receivers.add(
+      bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
+        (newRecords[0] as Account).note = 'updated';
+      }),
+    );
     await Account.upsert({ id: 1, name: 'a', balance: 2 });
     await Account.upsert({ id: 3, name: 'c', balance: 3 });
     const rows = await Account.findAll({ order: [['id', 'ASC']] });
-    expect(rows.map((r) => [r.id, r.balance, r.note])).to.deep.equal([[1, 2, 'updated'], [3, 3, 'inserted']]);
+    expect(rows.map((r) => [r.id, r.balance, r.note])).to.deep.equal([
+      [1, 2, 'updated'],
+      [3, 3, 'inserted'],
+    ]);
     const afters = recorder.summary(['id', 'note']).filter((s) => s.event.startsWith('after'));
     expect(afters.map((s) => s.newRecords)).to.deep.equal([[{ id: 1, note: 'updated' }], [{ id: 3, note: 'inserted' }]]);
   });
 
   it('fails with ConcurrentWriteError, writing nothing, when another writer inserts the key mid-call', async () => {
-    receivers.add(bulkSignals.on(Account, 'beforeCreate', async () => {
-      // Another connection, outside this call's transaction, commits the same key first.
-      await Account.create({ id: 5, name: 'racer' }, { bypassSignals: true, transaction: null });
-    }));
+    receivers.add(
+      bulkSignals.on(Account, 'beforeCreate', async () => {
+        // Another connection, outside this call's transaction, commits the same key first.
+        await Account.create({ id: 5, name: 'racer' }, { bypassSignals: true, transaction: null });
+      }),
+    );
     let error: unknown;
     try {
       await Account.upsert({ id: 5, name: 'mine' });
@@ -91,7 +118,11 @@ describe('upsert', () => {
   });
 
   it('a before receiver that throws vetoes the upsert', async () => {
-    receivers.add(bulkSignals.on(Account, 'beforeUpdate', () => { throw new Error('frozen'); }));
+    receivers.add(
+      bulkSignals.on(Account, 'beforeUpdate', () => {
+        throw new Error('frozen');
+      }),
+    );
     let error: unknown;
     try {
       await Account.upsert({ id: 1, name: 'nope' });

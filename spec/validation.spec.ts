@@ -11,14 +11,40 @@ type Options = Record<string, unknown>;
 const paths: Record<string, (o: Options) => Promise<unknown>> = {
   'Model.create': (o) => Account.create({ name: 'new' }, o),
   'instance.save (new)': (o) => Account.build({ name: 'built' }).save(o),
-  'instance.save': async (o) => { const a = (await Account.findByPk(1))!; a.balance = 99; await a.save(o); },
-  'instance.update': async (o) => { await (await Account.findByPk(1))!.update({ balance: 98 }, o); },
-  'instance.increment': async (o) => { await (await Account.findByPk(1))!.increment('balance', o); },
-  'instance.destroy': async (o) => { await (await Account.findByPk(1))!.destroy(o); },
-  'instance.restore': async (o) => { await (await Ledger.findByPk(2, { paranoid: false }))!.restore(o); },
+  'instance.save': async (o) => {
+    const a = (await Account.findByPk(1))!;
+    a.balance = 99;
+    await a.save(o);
+  },
+  'instance.update': async (o) => {
+    await (await Account.findByPk(1))!.update({ balance: 98 }, o);
+  },
+  'instance.increment': async (o) => {
+    await (await Account.findByPk(1))!.increment('balance', o);
+  },
+  'instance.destroy': async (o) => {
+    await (await Account.findByPk(1))!.destroy(o);
+  },
+  'instance.restore': async (o) => {
+    await (await Ledger.findByPk(2, { paranoid: false }))!.restore(o);
+  },
   'Model.bulkCreate': (o) => Account.bulkCreate([{ name: 'x' }, { name: 'y' }], o),
-  'bulkCreate updateOnDuplicate': (o) => Tag.bulkCreate([{ slug: 'a', label: 'A2' }, { slug: 'new', label: 'N' }], { updateOnDuplicate: ['label'], ...o }),
-  'bulkCreate ignoreDuplicates': (o) => Tag.bulkCreate([{ slug: 'a', label: 'A2' }, { slug: 'new', label: 'N' }], { ignoreDuplicates: true, ...o }),
+  'bulkCreate updateOnDuplicate': (o) =>
+    Tag.bulkCreate(
+      [
+        { slug: 'a', label: 'A2' },
+        { slug: 'new', label: 'N' },
+      ],
+      { updateOnDuplicate: ['label'], ...o },
+    ),
+  'bulkCreate ignoreDuplicates': (o) =>
+    Tag.bulkCreate(
+      [
+        { slug: 'a', label: 'A2' },
+        { slug: 'new', label: 'N' },
+      ],
+      { ignoreDuplicates: true, ...o },
+    ),
   'Model.update': (o) => Account.update({ status: 'vip' }, { where: {}, ...o }),
   'Model.update literal': (o) => Account.update({ balance: literal('balance + 1') }, { where: {}, ...o }),
   'Model.increment': (o) => Account.increment('balance', { where: {}, ...o }),
@@ -28,8 +54,14 @@ const paths: Record<string, (o: Options) => Promise<unknown>> = {
   'Model.restore': (o) => Ledger.restore({ where: {}, ...o }),
   'Model.upsert (insert)': (o) => Account.upsert({ id: 50, name: 'up' }, o),
   'Model.upsert (update)': (o) => Account.upsert({ id: 1, name: 'up' }, o),
-  'bulkUpdate': async (o) => { const rows = await Account.findAll(); rows.forEach((r) => { r.balance += 5; }); await bulkUpdate(Account, rows, o); },
-  'bulkDestroy': (o) => bulkDestroy(Account, [3, 1], o),
+  bulkUpdate: async (o) => {
+    const rows = await Account.findAll();
+    rows.forEach((r) => {
+      r.balance += 5;
+    });
+    await bulkUpdate(Account, rows, o);
+  },
+  bulkDestroy: (o) => bulkDestroy(Account, [3, 1], o),
 };
 
 describe('validation events', () => {
@@ -50,8 +82,21 @@ describe('validation events', () => {
     await Account.truncate({ restartIdentity: true, bypassSignals: true });
     await Ledger.truncate({ restartIdentity: true, force: true, bypassSignals: true });
     await Tag.truncate({ restartIdentity: true, bypassSignals: true });
-    await Account.bulkCreate([{ name: 'a', balance: 1 }, { name: 'b', balance: 2 }, { name: 'c', balance: 3 }], { bypassSignals: true });
-    await Ledger.bulkCreate([{ label: 'x', amount: 1 }, { label: 'y', amount: 2 }], { bypassSignals: true });
+    await Account.bulkCreate(
+      [
+        { name: 'a', balance: 1 },
+        { name: 'b', balance: 2 },
+        { name: 'c', balance: 3 },
+      ],
+      { bypassSignals: true },
+    );
+    await Ledger.bulkCreate(
+      [
+        { label: 'x', amount: 1 },
+        { label: 'y', amount: 2 },
+      ],
+      { bypassSignals: true },
+    );
     await Ledger.destroy({ where: { id: 2 }, bypassSignals: true });
     await Tag.bulkCreate([{ slug: 'a', label: 'A' }], { bypassSignals: true });
     recorder = new Recorder([Account, Ledger, Tag]);
@@ -80,7 +125,12 @@ describe('validation events', () => {
       it(path, async () => {
         const veto = new Error(`no (${path})`);
         for (const event of ['validateCreate', 'validateUpdate', 'validateDelete'] as const) {
-          for (const model of [Account, Ledger, Tag] as ModelStatic<Model>[]) receivers.add(bulkSignals.on(model, event, () => { throw veto; }));
+          for (const model of [Account, Ledger, Tag] as ModelStatic<Model>[])
+            receivers.add(
+              bulkSignals.on(model, event, () => {
+                throw veto;
+              }),
+            );
         }
         const before = await snapshot();
         let error: unknown;
@@ -101,7 +151,10 @@ describe('validation events', () => {
       it(path, async () => {
         await run({ bypassValidation: true });
         const events = recorder.events();
-        expect(events.filter((e) => e.startsWith('validate')), events.join(', ')).to.deep.equal([]);
+        expect(
+          events.filter((e) => e.startsWith('validate')),
+          events.join(', '),
+        ).to.deep.equal([]);
         expect(events.some((e) => e.startsWith('before')) && events.some((e) => e.startsWith('after')), events.join(', ')).to.equal(true);
       });
     }
@@ -120,11 +173,13 @@ describe('validation events', () => {
       expect(recorder.transactions.every((t) => t !== null)).to.equal(true);
     });
 
-    it('rejects with the receiver\'s error, and Sequelize\'s validators still run when receivers pass', async () => {
+    it("rejects with the receiver's error, and Sequelize's validators still run when receivers pass", async () => {
       const rule = new Error('balance must stay under 1000');
-      receivers.add(bulkSignals.on(Account, 'validateUpdate', ({ newRecords }) => {
-        if ((newRecords as Account[]).some((a) => a.balance >= 1000)) throw rule;
-      }));
+      receivers.add(
+        bulkSignals.on(Account, 'validateUpdate', ({ newRecords }) => {
+          if ((newRecords as Account[]).some((a) => a.balance >= 1000)) throw rule;
+        }),
+      );
       const a = (await Account.findByPk(1))!;
       a.balance = 5000;
       let error: unknown;

@@ -30,8 +30,13 @@ export function conflictLookupSql(
       continue;
     }
     const columns = storedAttributes(model);
-    const values = complete.map((v) => `(${columns.map((a) => `CAST(${v[a] === undefined ? 'NULL' : qg.escape(v[a], attributes[a])} AS ${sqlType(model, a, tableName, qg)})`).join(', ')})`);
-    clauses.push(`${left} IN (SELECT ${key.map(quote).join(', ')} FROM (VALUES ${values.join(', ')}) AS ${qg.quoteIdentifier('__bs_new')}(${columns.map(quote).join(', ')}) WHERE ${conflictWhere})`);
+    const values = complete.map(
+      (v) =>
+        `(${columns.map((a) => `CAST(${v[a] === undefined ? 'NULL' : qg.escape(v[a], attributes[a])} AS ${sqlType(model, a, tableName, qg)})`).join(', ')})`,
+    );
+    clauses.push(
+      `${left} IN (SELECT ${key.map(quote).join(', ')} FROM (VALUES ${values.join(', ')}) AS ${qg.quoteIdentifier('__bs_new')}(${columns.map(quote).join(', ')}) WHERE ${conflictWhere})`,
+    );
   }
   if (clauses.length === 0) return 'FALSE';
   const any = clauses.length === 1 ? clauses[0]! : clauses.map((c) => `(${c})`).join(' OR ');

@@ -1,27 +1,39 @@
 import type { Model } from 'sequelize';
 import type { Family } from '../events';
+import { valuesOf } from '../internals';
 
 /** Value equality as a change log means it: dates by time, buffers by bytes, JSON and arrays by content. */
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (a === null || b === null || a === undefined || b === undefined) return false;
-  if (a instanceof Date || b instanceof Date) {
-    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
-  }
+  if (a == null || b == null) return false;
+  if (typeof a !== 'object' || typeof b !== 'object') return bothNaN(a, b);
+  return sameStructure(a, b);
+}
+
+function bothNaN(a: unknown, b: unknown): boolean {
+  return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
+}
+
+function sameStructure(a: object, b: object): boolean {
+  if (a instanceof Date || b instanceof Date) return sameDate(a, b);
   if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
-  if (typeof a !== 'object' || typeof b !== 'object') {
-    return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
-  }
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((v, i) => sameValue(v, bb[i]));
-  }
-  const ak = Object.keys(a as object);
-  const bk = Object.keys(b as object);
-  if (ak.length !== bk.length) return false;
-  return ak.every((k) => Object.prototype.hasOwnProperty.call(b, k)
-    && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  if (Array.isArray(a) || Array.isArray(b)) return sameArray(a, b);
+  return sameObject(a as Record<string, unknown>, b as Record<string, unknown>);
+}
+
+function sameDate(a: object, b: object): boolean {
+  return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+}
+
+function sameArray(a: object, b: object): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b)) return false;
+  return a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
+}
+
+function sameObject(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameValue(a[k], b[k]));
 }
 
 /** A copy deep enough that later in-place edits (a JSON object, a Date) do not reach it. */
@@ -39,15 +51,11 @@ export function copyValues(values: Record<string, unknown>, attributes: readonly
 }
 
 /** Attributes among `candidates` whose value differs between `oldRecords[i]` and `newRecords[i]` for some i. */
-export function changedBetween(
-  oldRecords: readonly Model[],
-  newRecords: readonly Model[],
-  candidates: readonly string[],
-): string[] {
+export function changedBetween(oldRecords: readonly Model[], newRecords: readonly Model[], candidates: readonly string[]): string[] {
   const out: string[] = [];
   for (const attribute of candidates) {
     for (let i = 0; i < newRecords.length; i++) {
-      if (!sameValue(oldRecords[i]?.dataValues[attribute], newRecords[i]!.dataValues[attribute])) {
+      if (!sameValue(oldRecords[i] ? valuesOf(oldRecords[i]!)[attribute] : undefined, valuesOf(newRecords[i]!)[attribute])) {
         out.push(attribute);
         break;
       }
@@ -61,12 +69,16 @@ export function changedBetween(
  * from nothing (a column left or set NULL did not change).
  */
 export function presentIn(records: readonly Model[], candidates: readonly string[]): string[] {
-  return candidates.filter((attribute) => records.some((r) => r.dataValues[attribute] != null));
+  return candidates.filter((attribute) => records.some((r) => valuesOf(r)[attribute] != null));
 }
 
 /** Attributes whose value in some record differs from that record's earlier copy in `before`. */
-export function editedAttributes(records: readonly Model[], before: readonly Record<string, unknown>[], candidates: readonly string[]): string[] {
-  return candidates.filter((a) => records.some((r, i) => !sameValue(before[i]?.[a], r.dataValues[a])));
+export function editedAttributes(
+  records: readonly Model[],
+  before: readonly Record<string, unknown>[],
+  candidates: readonly string[],
+): string[] {
+  return candidates.filter((a) => records.some((r, i) => !sameValue(before[i]?.[a], valuesOf(r)[a])));
 }
 
 /** What one dispatch delivers: records paired by index and the attributes that changed. */
@@ -81,7 +93,12 @@ export interface Rows {
  * least one pair; create — the attributes some new record holds a value for; delete — none. `candidates`
  * are the attributes to consider (the model's stored attributes).
  */
-export function changedFields(family: Family, oldRecords: readonly Model[], newRecords: readonly Model[], candidates: readonly string[]): string[] {
+export function changedFields(
+  family: Family,
+  oldRecords: readonly Model[],
+  newRecords: readonly Model[],
+  candidates: readonly string[],
+): string[] {
   if (family === 'Update') return changedBetween(oldRecords, newRecords, candidates);
   if (family === 'Create') return presentIn(newRecords, candidates);
   return [];

@@ -16,7 +16,9 @@ export function aliasOf(side: Side, i: number | 'ctid'): string {
 
 /** `<prefix>"col" AS "__bso_0", …` for every stored attribute (and the `ctid` of a model without a primary key). */
 export function selectList(model: ModelStatic<Model>, qg: QueryGenerator, side: Side, prefix = ''): string {
-  const columns = storedAttributes(model).map((a, i) => `${prefix}${qg.quoteIdentifier(columnOf(model, a))} AS ${qg.quoteIdentifier(aliasOf(side, i))}`);
+  const columns = storedAttributes(model).map(
+    (a, i) => `${prefix}${qg.quoteIdentifier(columnOf(model, a))} AS ${qg.quoteIdentifier(aliasOf(side, i))}`,
+  );
   if (!hasPrimaryKey(model)) columns.push(`${prefix}ctid AS ${qg.quoteIdentifier(aliasOf(side, 'ctid'))}`);
   return columns.join(', ');
 }
@@ -64,14 +66,18 @@ export function lockedSelectSql(target: LockTarget, side: Side, options: LockOpt
   const { model } = target;
   const qg = generatorFor(model);
   const conditions = [target.conditions, options.after ? identityAfterSql(model, options.after, qg) : '']
-    .filter((c) => c !== '').map((c) => `(${c})`).join(' AND ');
+    .filter((c) => c !== '')
+    .map((c) => `(${c})`)
+    .join(' AND ');
   let list = columns ?? selectList(model, qg, side);
   const attributes = storedAttributes(model);
   for (const [attribute, sql] of Object.entries(options.predictions ?? {})) {
     list += `, ${sql} AS ${qg.quoteIdentifier(aliasOf('p', attributes.indexOf(attribute)))}`;
   }
-  return `SELECT ${list} FROM ${qg.quoteTable(target.tableName)}${conditions ? ` WHERE ${conditions}` : ''}`
-    + ` ORDER BY ${identitySql(model, qg).join(', ')}${options.limit != null ? ` LIMIT ${Number(options.limit)}` : ''} FOR UPDATE`;
+  return (
+    `SELECT ${list} FROM ${qg.quoteTable(target.tableName)}${conditions ? ` WHERE ${conditions}` : ''}` +
+    ` ORDER BY ${identitySql(model, qg).join(', ')}${options.limit != null ? ` LIMIT ${Number(options.limit)}` : ''} FOR UPDATE`
+  );
 }
 
 /** The rows of a locked read, keyed by attribute, with the predicted values beside them. */
@@ -90,13 +96,13 @@ export async function readLocked(
   options: LockOptions = {},
 ): Promise<LockedRows> {
   const { model } = target;
-  const raw = await model.sequelize!.query(lockedSelectSql(target, 'o', options), {
+  const raw = await model.sequelize!.query<Row>(lockedSelectSql(target, 'o', options), {
     type: QueryTypes.SELECT,
     raw: true,
     transaction: query.transaction,
     ...(query.logging === undefined ? {} : { logging: query.logging as never }),
     ...(query.benchmark === undefined ? {} : { benchmark: query.benchmark as boolean }),
-  }) as Row[];
+  });
   const rows = raw.map((r) => parseRow(model, r, 'o')!);
   const attributes = storedAttributes(model);
   const predicted = options.predictions

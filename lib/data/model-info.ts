@@ -5,16 +5,23 @@ export { internals };
 
 /** Duck-typed: a class that went through `Model.init` (plain Sequelize or sequelize-typescript). */
 export function isModelClass(target: unknown): target is ModelStatic<Model> {
-  return typeof target === 'function'
-    && typeof (target as { findAll?: unknown }).findAll === 'function'
-    && typeof (target as { rawAttributes?: unknown }).rawAttributes === 'object'
-    && (target as { rawAttributes?: unknown }).rawAttributes !== null;
+  return (
+    typeof target === 'function' &&
+    typeof (target as { findAll?: unknown }).findAll === 'function' &&
+    typeof (target as { rawAttributes?: unknown }).rawAttributes === 'object' &&
+    (target as { rawAttributes?: unknown }).rawAttributes !== null
+  );
 }
 
 /** A class that extends Sequelize's Model but has not been initialised on a Sequelize instance yet. */
 export function isUninitialisedModelClass(target: unknown): boolean {
   if (typeof target !== 'function') return false;
-  for (let proto = Object.getPrototypeOf(target); proto && proto !== Function.prototype; proto = Object.getPrototypeOf(proto)) {
+  type Base = { name?: unknown; init?: unknown; findAll?: unknown } | null;
+  for (
+    let proto = Object.getPrototypeOf(target) as Base;
+    proto && proto !== Function.prototype;
+    proto = Object.getPrototypeOf(proto) as Base
+  ) {
     if (proto.name === 'Model' && typeof proto.init === 'function' && typeof proto.findAll === 'function') return true;
   }
   return false;
@@ -51,7 +58,7 @@ export function columnOf(model: ModelStatic<Model>, attribute: string): string {
 /** The attribute stored in `column` (Sequelize lets unique keys, indexes and statements name either). */
 export function attributeOfColumn(model: ModelStatic<Model>, column: string): string | undefined {
   const attrs = internals(model).rawAttributes;
-  if (attrs[column] && (attrs[column]!.field ?? column) === column) return column;
+  if (attrs[column] && (attrs[column].field ?? column) === column) return column;
   const byField = Object.keys(attrs).find((a) => (attrs[a]!.field ?? a) === column);
   return byField ?? (attrs[column] ? column : undefined);
 }
@@ -100,20 +107,28 @@ export function keyPart(value: unknown): string {
 /** Identity order, as the locked read's ORDER BY gives it (numbers numerically, the rest as strings). */
 export function compareKeys(model: ModelStatic<Model>, a: Row, b: Row): number {
   for (const attribute of identityOf(model)) {
-    const x = a[attribute];
-    const y = b[attribute];
-    if (x === y) continue;
-    if (typeof x === 'number' && typeof y === 'number') return x - y;
-    if (typeof x === 'string' && typeof y === 'string' && /^-?\d+$/.test(x) && /^-?\d+$/.test(y)) {
-      const d = BigInt(x) - BigInt(y);
-      if (d !== 0n) return d < 0n ? -1 : 1;
-      continue;
-    }
-    if (x instanceof Date && y instanceof Date) {
-      if (x.getTime() !== y.getTime()) return x.getTime() - y.getTime();
-      continue;
-    }
-    return String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0;
+    const order = compareValues(a[attribute], b[attribute]);
+    if (order !== 0) return order;
   }
   return 0;
+}
+
+const INTEGER = /^-?\d+$/;
+
+function compareValues(x: unknown, y: unknown): number {
+  if (x === y) return 0;
+  if (typeof x === 'number' && typeof y === 'number') return x - y;
+  if (isInteger(x) && isInteger(y)) return Math.sign(Number(BigInt(x) - BigInt(y)));
+  if (x instanceof Date && y instanceof Date) return x.getTime() - y.getTime();
+  return compareStrings(keyPart(x), keyPart(y));
+}
+
+function compareStrings(x: string, y: string): number {
+  if (x === y) return 0;
+  return x < y ? -1 : 1;
+}
+
+/** A BIGINT key as the driver returns it (a string of digits). */
+function isInteger(value: unknown): value is string {
+  return typeof value === 'string' && INTEGER.test(value);
 }

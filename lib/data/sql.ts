@@ -15,7 +15,8 @@ export function generatorFor(model: ModelStatic<Model>): QueryGenerator {
 export function sqlType(model: ModelStatic<Model>, attribute: string, tableName: unknown, qg: QueryGenerator): string {
   const type = internals(model).rawAttributes[attribute]!.type as { key?: string; toSql?: () => string; type?: { key?: string } };
   if (type.key === 'ENUM' && qg.pgEnumName) return qg.pgEnumName(tableName, columnOf(model, attribute));
-  if (type.key === 'ARRAY' && type.type?.key === 'ENUM' && qg.pgEnumName) return `${qg.pgEnumName(tableName, columnOf(model, attribute))}[]`;
+  if (type.key === 'ARRAY' && type.type?.key === 'ENUM' && qg.pgEnumName)
+    return `${qg.pgEnumName(tableName, columnOf(model, attribute))}[]`;
   return type.toSql ? type.toSql() : String(type.key);
 }
 

@@ -32,15 +32,12 @@ export async function updateRowsFromValues(
   const fields = [...new Set(writes.flatMap((w) => Object.keys(w.set)))];
   const everywhere = new Set(fields.filter((f) => writes.every((w) => Object.prototype.hasOwnProperty.call(w.set, f))));
   const types = new Map([...ids, ...fields].map((a) => [a, a === CTID ? 'tid' : sqlType(model, a, tableName, qg)]));
-  const cast = (attribute: string, value: unknown) => (attribute === CTID
-    ? `CAST(${qg.escape(String(value))} AS tid)`
-    : `CAST(${qg.escape(value, attrs[attribute], { operation: 'UPDATE' })} AS ${types.get(attribute)})`);
+  const cast = (attribute: string, value: unknown) =>
+    attribute === CTID
+      ? `CAST(${qg.escape(String(value))} AS tid)`
+      : `CAST(${qg.escape(value, attrs[attribute], { operation: 'UPDATE' })} AS ${types.get(attribute)})`;
 
-  const columns = [
-    'w',
-    ...ids.map((_, i) => `k${i}`),
-    ...fields.flatMap((f, i) => (everywhere.has(f) ? [`v${i}`] : [`s${i}`, `v${i}`])),
-  ];
+  const columns = ['w', ...ids.map((_, i) => `k${i}`), ...fields.flatMap((f, i) => (everywhere.has(f) ? [`v${i}`] : [`s${i}`, `v${i}`]))];
   const tuples = writes.map((w, n) => {
     const parts = [String(n), ...ids.map((a) => cast(a, w.key[a]))];
     fields.forEach((f) => {
@@ -57,8 +54,9 @@ export async function updateRowsFromValues(
       : `${column} = CASE WHEN v.${q(`s${i}`)} THEN v.${q(`v${i}`)} ELSE t.${column} END`;
   });
   const match = ids.map((a, i) => `${a === CTID ? 't.ctid' : `t.${q(columnOf(model, a))}`} = v.${q(`k${i}`)}`).join(' AND ');
-  const sql = `UPDATE ${qg.quoteTable(tableName)} AS t SET ${assignments.join(', ')} `
-    + `FROM (VALUES ${tuples.join(', ')}) AS v(${columns.map(q).join(', ')}) WHERE ${match} RETURNING v.${q('w')} AS ${q('__bsw')}, ${selectList(model, qg, 'n', 't.')}`;
+  const sql =
+    `UPDATE ${qg.quoteTable(tableName)} AS t SET ${assignments.join(', ')} ` +
+    `FROM (VALUES ${tuples.join(', ')}) AS v(${columns.map(q).join(', ')}) WHERE ${match} RETURNING v.${q('w')} AS ${q('__bsw')}, ${selectList(model, qg, 'n', 't.')}`;
   const [rows] = await model.sequelize!.query(sql, {
     type: QueryTypes.RAW,
     ...(options.transaction ? { transaction: options.transaction } : {}),

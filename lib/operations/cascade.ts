@@ -12,10 +12,13 @@ export type CascadingAssociation = AssociationInternals;
  * for the children, the database's cascade does it as before (no extra statement).
  */
 export function listeningCascades(model: ModelStatic<Model>): CascadingAssociation[] {
-  return Object.values(internals(model).associations ?? {})
-    .filter((a) => (a.associationType === 'HasMany' || a.associationType === 'HasOne')
-      && a.options.onDelete?.toLowerCase() === 'cascade' && a.options.useHooks === true
-      && listeningFor(a.target, 'Delete', undefined) !== undefined);
+  return Object.values(internals(model).associations ?? {}).filter(
+    (a) =>
+      (a.associationType === 'HasMany' || a.associationType === 'HasOne') &&
+      a.options.onDelete?.toLowerCase() === 'cascade' &&
+      a.options.useHooks === true &&
+      listeningFor(a.target, 'Delete', undefined) !== undefined,
+  );
 }
 
 export async function destroyCascades(

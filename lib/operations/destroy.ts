@@ -42,8 +42,9 @@ function alreadySoftDeleted(model: ModelStatic<Model>, instance: Model, options:
 
 /** Whether Sequelize's own `instance.destroy` cascades (`onDelete: 'CASCADE', hooks: true` associations). */
 function cascadesOnInstance(model: ModelStatic<Model>): boolean {
-  return Object.values(internals(model).associations ?? {})
-    .some((a) => a.options.onDelete?.toLowerCase() === 'cascade' && a.options.useHooks === true);
+  return Object.values(internals(model).associations ?? {}).some(
+    (a) => a.options.onDelete?.toLowerCase() === 'cascade' && a.options.useHooks === true,
+  );
 }
 
 /**

@@ -11,7 +11,8 @@ export type Original = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 
 /** The model class behind `this` of a static (`Model.update`) or instance (`instance.save`) method. */
 export function modelOf(self: unknown): ModelStatic<Model> | undefined {
-  const cls = (typeof self === 'function' ? self : (self as { constructor?: unknown } | null)?.constructor) as ModelStatic<Model> | undefined;
+  const cls = (typeof self === 'function' ? self : (self as { constructor?: unknown } | null)?.constructor) as
+    ModelStatic<Model> | undefined;
   return cls && installStateOf(cls.sequelize) ? canonicalModel(cls) : undefined;
 }
 
@@ -54,9 +55,9 @@ export function warnOutsideTransaction(model: ModelStatic<Model>, method: string
   if (warned.has(key)) return;
   warned.add(key);
   process.emitWarning(
-    `${model.name}.${method} ran inside a receiver for ${scope.chain[scope.chain.length - 1]} without a transaction. `
-      + 'The signalled write holds its rows locked until it commits, so a write outside signal.transaction that touches '
-      + 'them waits forever; pass { transaction: signal.transaction }.',
+    `${model.name}.${method} ran inside a receiver for ${scope.chain[scope.chain.length - 1]} without a transaction. ` +
+      'The signalled write holds its rows locked until it commits, so a write outside signal.transaction that touches ' +
+      'them waits forever; pass { transaction: signal.transaction }.',
     { type: 'BulkSignalsWarning', code: 'BULK_SIGNALS_OUTSIDE_TRANSACTION' },
   );
 }

@@ -39,7 +39,7 @@ function openBatch(call: WriteCall): RowBatch {
 }
 
 async function prepare(call: WriteCall, batch: RowBatch, options: AnyOptions | undefined): Promise<void> {
-  await null; // every save of this tick has joined by now
+  await Promise.resolve(); // every save of this tick has joined by now
   batch.started = true;
   if (call.shape === 'list') return prepareCreates(call, batch);
   const model = call.model;
@@ -53,14 +53,20 @@ async function prepare(call: WriteCall, batch: RowBatch, options: AnyOptions | u
   const present = batch.instances.filter((i) => byKey.has(keyOf(model, currentKey(model, i))));
   for (const instance of present) batch.olds.set(instance, byKey.get(keyOf(model, currentKey(model, instance)))!);
   if (!call.listening!.before || present.length === 0) return;
-  const oldRecords = buildRecords(model, present.map((i) => batch.olds.get(i)!));
+  const oldRecords = buildRecords(
+    model,
+    present.map((i) => batch.olds.get(i)!),
+  );
   // The row as the save will write it: Sequelize saves these rows with Model.update's `fields` only.
   const fields = Array.isArray(options?.fields) ? (options.fields as string[]) : undefined;
   const written = (i: Model) => {
     const values = currentValues(model, i);
     return fields ? Object.fromEntries(Object.entries(values).filter(([a]) => fields.includes(a))) : values;
   };
-  const proposed = buildRecords(model, present.map((i) => ({ ...batch.olds.get(i)!, ...written(i) })));
+  const proposed = buildRecords(
+    model,
+    present.map((i) => ({ ...batch.olds.get(i)!, ...written(i) })),
+  );
   const snapshots = proposed.map((p) => copyValues(instanceInternals(p).dataValues, attributes));
   await emitBefore(call.ctx, rowsOf(call.ctx, oldRecords, proposed));
   proposed.forEach((p, n) => {
@@ -75,7 +81,11 @@ async function prepareCreates(call: WriteCall, batch: RowBatch): Promise<void> {
   if (!listening?.before) return;
   const model = call.model;
   const attributes = storedAttributes(model);
-  const proposed = buildRecords(model, batch.instances.map((i) => currentValues(model, i)), true);
+  const proposed = buildRecords(
+    model,
+    batch.instances.map((i) => currentValues(model, i)),
+    true,
+  );
   const snapshots = proposed.map((p) => copyValues(instanceInternals(p).dataValues, attributes));
   await emitBefore(ctx, rowsOf(ctx, [], proposed));
   proposed.forEach((p, n) => {
@@ -97,7 +107,7 @@ export async function joinRowSave(call: WriteCall, instance: Model, original: Or
   await batch.ready;
   const set = batch.edits.get(instance);
   if (!set) return original.apply(instance, args);
-  for (const [a, v] of Object.entries(set)) instance.setDataValue(a as never, v as never);
+  for (const [a, v] of Object.entries(set)) instance.setDataValue(a as never, v);
   const options = args[0] as AnyOptions | undefined;
   const fields = Array.isArray(options?.fields) ? [...new Set([...(options.fields as string[]), ...Object.keys(set)])] : options?.fields;
   return original.call(instance, { ...options, ...(fields ? { fields } : {}) });
@@ -105,25 +115,44 @@ export async function joinRowSave(call: WriteCall, instance: Model, original: Or
 
 /** After Sequelize's row saves: the batches' after phase, in identity order, for the rows actually written. */
 export async function finishRowBatches(call: WriteCall): Promise<void> {
-  const list = batches.get(call);
-  if (!list) return;
+  for (const batch of batches.get(call) ?? []) {
+    if (call.shape === 'list') await finishCreates(call, batch);
+    else await finishUpdates(call, batch);
+  }
+}
+
+async function finishCreates(call: WriteCall, batch: RowBatch): Promise<void> {
+  const { ctx, listening } = call.as('Create');
+  const done = batch.instances.filter((i) => call.written.has(i));
+  if (!listening?.after || done.length === 0) return;
+  await emitAfter(
+    ctx,
+    rowsOf(
+      ctx,
+      [],
+      buildRecords(
+        call.model,
+        done.map((i) => call.written.get(i)!),
+        true,
+      ),
+    ),
+  );
+}
+
+async function finishUpdates(call: WriteCall, batch: RowBatch): Promise<void> {
   const model = call.model;
-  if (call.shape === 'list') {
-    const { ctx, listening } = call.as('Create');
-    if (!listening?.after) return;
-    for (const batch of list) {
-      const done = batch.instances.filter((i) => call.written.has(i));
-      if (done.length > 0) await emitAfter(ctx, rowsOf(ctx, [], buildRecords(model, done.map((i) => call.written.get(i)!), true)));
-    }
-    return;
-  }
-  if (!call.listening!.after) return;
-  for (const batch of list) {
-    const done = batch.instances.filter((i) => batch.olds.has(i) && call.written.has(i))
-      .sort((a, b) => compareKeys(model, batch.olds.get(a)!, batch.olds.get(b)!));
-    if (done.length === 0) continue;
-    const olds = buildRecords(model, done.map((i) => batch.olds.get(i)!));
-    const news = buildRecords(model, done.map((i) => call.written.get(i)!), true);
-    await emitAfter(call.ctx, rowsOf(call.ctx, olds, news));
-  }
+  const done = batch.instances
+    .filter((i) => batch.olds.has(i) && call.written.has(i))
+    .sort((a, b) => compareKeys(model, batch.olds.get(a)!, batch.olds.get(b)!));
+  if (!call.listening!.after || done.length === 0) return;
+  const olds = buildRecords(
+    model,
+    done.map((i) => batch.olds.get(i)!),
+  );
+  const news = buildRecords(
+    model,
+    done.map((i) => call.written.get(i)!),
+    true,
+  );
+  await emitAfter(call.ctx, rowsOf(call.ctx, olds, news));
 }

@@ -46,10 +46,7 @@ export function tableOf(instance: Model): unknown {
 }
 
 /** Reads one instance's row, locked `FOR UPDATE` (or `undefined` when it no longer exists). */
-export async function lockRow(
-  instance: Model,
-  query: { transaction: Transaction; logging?: unknown },
-): Promise<Row | undefined> {
+export async function lockRow(instance: Model, query: { transaction: Transaction; logging?: unknown }): Promise<Row | undefined> {
   const scoped = instance.constructor as ModelStatic<Model>;
   const model = canonicalModel(scoped);
   const qg = generatorFor(model);
@@ -64,11 +61,7 @@ export async function lockRow(
  * lacks attributes (built from a key, loaded with `attributes: [...]`, or `exact` is asked for): then the row
  * is read from the database, locked. The instance itself is never changed.
  */
-export async function oldRowOf(
-  instance: Model,
-  query: { transaction: Transaction; logging?: unknown },
-  exact = false,
-): Promise<Row> {
+export async function oldRowOf(instance: Model, query: { transaction: Transaction; logging?: unknown }, exact = false): Promise<Row> {
   const model = canonicalModel(instance.constructor as ModelStatic<Model>);
   const previous = previousValues(model, instance);
   if (!exact && missingAttributes(model, instance).length === 0) return previous;

@@ -2,7 +2,7 @@ import type { Model, ModelStatic } from 'sequelize';
 import { CALL, WriteCall, callIn, contextFor, runFor, silentCall, withTransaction, type AnyOptions } from '../call';
 import { emitAfter, emitBefore, rowsOf } from '../dispatch';
 import type { Operation } from '../events';
-import { instanceInternals, internals, type Row } from '../internals';
+import { internals, valuesOf, type Row } from '../internals';
 import { listeningFor } from '../listening';
 import { copyValues } from '../data/diff';
 import { storedAttributes } from '../data/model-info';
@@ -31,74 +31,82 @@ export function wrapSave(original: Original): Original {
     if (!model) return original.apply(this, args);
     const options = args[0] as AnyOptions | undefined;
     const owner = callIn(options, model, instance);
-    if (owner) {
-      if (debugLog.call.enabled) debugLog.call('%s.save: part of %s.%s', model.name, owner.model.name, owner.ctx.operation);
-      // individualHooks rows of a Model.update or a bulkCreate: one before phase for all of them.
-      if (owner.shape !== 'instance' && owner.listening) return joinRowSave(owner, instance, original, args);
-      return original.apply(this, args);
-    }
+    if (owner) return savePartOf(owner, instance, original, args);
     warnOutsideTransaction(model, 'save', options);
-    const isNew = instance.isNewRecord;
-    const family = isNew ? 'Create' : 'Update';
+    const family = instance.isNewRecord ? 'Create' : 'Update';
     const listening = listeningFor(model, family, options);
     if (!listening) return original.apply(this, ownArgs(args, 0, model, instance));
-    if (!isNew && !instance.changed()) {
+    if (!instance.isNewRecord && !instance.changed()) {
       // Nothing to write, no signal — Sequelize still validates the instance: that is not the app's validate().
       return original.call(this, { ...(ownArgs(args, 0, model, instance)[0] as object), [CALL]: silentCall(model) });
     }
-
-    const operation = (options?.[OPERATION] as Operation | undefined) ?? 'save';
-    return withTransaction(model, options, async (transaction) => {
-      const ctx = contextFor(model, family, operation, 'instance', transaction, options);
-      const call = new WriteCall(ctx, listening, 'instance', instance);
-      const query = { transaction, logging: options?.logging };
-      const old = isNew ? undefined : await oldRowOf(instance, query);
-      const oldRecords = old ? buildRecords(model, [old]) : [];
-      let fields = Array.isArray(options?.fields) ? (options.fields as string[]) : undefined;
-
-      if (listening.before) {
-        const edits = await beforeSave(call, instance, old, oldRecords);
-        // Sequelize writes what changed on the instance by itself unless the caller named the fields; then add them.
-        if (fields && edits.length > 0) fields = [...new Set([...fields, ...edits])];
-        if (!isNew && !instance.changed()) return runFor(call, () => original.call(this, { ...options, transaction, [CALL]: call }));
-      }
-
-      const result = await runFor(call, () => original.call(this, { ...options, ...(fields ? { fields } : {}), transaction, [CALL]: call }));
-      const written = call.written.get(instance);
-      if (listening.after && written) {
-        // Before receivers had the old record: after receivers get their own.
-        const olds = old && listening.before ? buildRecords(model, [old]) : oldRecords;
-        await emitAfter(ctx, rowsOf(ctx, olds, buildRecords(model, [written], true)));
-      }
-      return result;
+    return withTransaction(model, options, (transaction) => {
+      const ctx = contextFor(model, family, (options?.[OPERATION] as Operation | undefined) ?? 'save', 'instance', transaction, options);
+      return saveSignalled(new WriteCall(ctx, listening, 'instance', instance), original, options);
     });
   };
 }
 
+/** A save Sequelize makes inside one of the library's calls (a paranoid destroy, a restore, individualHooks rows). */
+function savePartOf(owner: WriteCall, instance: Model, original: Original, args: unknown[]): Promise<unknown> {
+  if (debugLog.call.enabled) debugLog.call('%s.save: part of its %s call', owner.model.name, owner.ctx.operation);
+  // individualHooks rows of a Model.update or a bulkCreate: one before phase for all of them.
+  if (owner.shape !== 'instance' && owner.listening) return joinRowSave(owner, instance, original, args);
+  return original.apply(instance, args);
+}
+
+/** One signalled save: old row, before phase, Sequelize's save with the call tag, after phase. */
+async function saveSignalled(call: WriteCall, original: Original, options: AnyOptions | undefined): Promise<unknown> {
+  const { ctx, model } = call;
+  const instance = call.instance!;
+  const old = instance.isNewRecord ? undefined : await oldRowOf(instance, { transaction: ctx.transaction, logging: options?.logging });
+  const fields = call.listening!.before ? await beforeSave(call, instance, old, options) : explicitFields(options);
+  const sent = { ...options, ...(fields ? { fields } : {}), transaction: ctx.transaction, [CALL]: call };
+  const result = await runFor(call, () => original.call(instance, sent));
+  const written = call.written.get(instance);
+  if (call.listening!.after && written) {
+    await emitAfter(ctx, rowsOf(ctx, old ? buildRecords(model, [old]) : [], buildRecords(model, [written], true)));
+  }
+  return result;
+}
+
+function explicitFields(options: AnyOptions | undefined): string[] | undefined {
+  return Array.isArray(options?.fields) ? (options.fields as string[]) : undefined;
+}
+
 /**
  * The before phase of one instance's save: receivers get a copy of the row as it will be written (the old row
- * and the instance's values), and what they change on it is set on the instance. Returns the edited attributes.
+ * and the instance's values), and what they change on it is set on the instance. Returns the fields to save:
+ * Sequelize writes what changed on the instance by itself unless the caller named the fields; then the edited
+ * ones are added.
  */
-async function beforeSave(call: WriteCall, instance: Model, old: Row | undefined, oldRecords: Model[]): Promise<string[]> {
+async function beforeSave(
+  call: WriteCall,
+  instance: Model,
+  old: Row | undefined,
+  options: AnyOptions | undefined,
+): Promise<string[] | undefined> {
   const model = call.model;
   const attributes = storedAttributes(model);
   const [proposed] = buildRecords(model, [{ ...old, ...currentValues(model, instance) }]) as [Model];
-  const snapshot = copyValues(instanceInternals(proposed).dataValues, attributes);
-  await emitBefore(call.ctx, rowsOf(call.ctx, oldRecords, [proposed]));
-  const edits = editsOf(instanceInternals(proposed).dataValues, snapshot, attributes);
-  for (const [a, v] of Object.entries(edits)) instance.setDataValue(a as never, v as never);
-  return Object.keys(edits);
+  const snapshot = copyValues(valuesOf(proposed), attributes);
+  await emitBefore(call.ctx, rowsOf(call.ctx, old ? buildRecords(model, [old]) : [], [proposed]));
+  const edits = editsOf(valuesOf(proposed), snapshot, attributes);
+  for (const [a, v] of Object.entries(edits)) instance.setDataValue(a as never, v);
+  const fields = explicitFields(options);
+  return fields && [...new Set([...fields, ...Object.keys(edits)])];
 }
 
 /** Tags a call so `save` reports the public operation (`create`, `update`, `restore`). */
 function naming(operation: Operation, optionsAt: number) {
-  return (original: Original): Original => function named(this: unknown, ...args: unknown[]) {
-    if (!modelOf(this)) return original.apply(this, args);
-    const next = [...args];
-    while (next.length <= optionsAt) next.push(undefined);
-    next[optionsAt] = { ...(next[optionsAt] as object | undefined), [OPERATION]: operation };
-    return original.apply(this, next);
-  };
+  return (original: Original): Original =>
+    function named(this: unknown, ...args: unknown[]) {
+      if (!modelOf(this)) return original.apply(this, args);
+      const next = [...args];
+      while (next.length <= optionsAt) next.push(undefined);
+      next[optionsAt] = { ...(next[optionsAt] as object | undefined), [OPERATION]: operation };
+      return original.apply(this, next);
+    };
 }
 
 /** `Model.create`: `save` reports `operation: 'create'`. */
@@ -120,7 +128,8 @@ export function wrapInstanceRestore(original: Original): Original {
       const call = new WriteCall(ctx, listening, 'instance', instance);
       call.method = 'instance.restore';
       const old = await oldRowOf(instance, { transaction, logging: options?.logging });
-      if (listening.before) await emitBefore(ctx, rowsOf(ctx, buildRecords(model, [old]), buildRecords(model, [restoredValues(model, instance)], true)));
+      if (listening.before)
+        await emitBefore(ctx, rowsOf(ctx, buildRecords(model, [old]), buildRecords(model, [restoredValues(model, instance)], true)));
       const result = await runFor(call, () => original.call(this, { ...options, transaction, [CALL]: call }));
       const written = call.written.get(instance);
       if (listening.after && written) await emitAfter(ctx, rowsOf(ctx, buildRecords(model, [old]), buildRecords(model, [written], true)));

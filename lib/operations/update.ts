@@ -13,29 +13,37 @@ import { modelOf, ownArgs, reentered, warnOutsideTransaction, type Original } fr
 export function whereMethod(
   name: string,
   optionsAt: number,
-  describe: (args: unknown[], model: ModelStatic<Model>) => { family: Family; operation: Operation; via: Via; soft?: boolean; chunked: boolean; order?: readonly string[] } | undefined,
+  describe: (
+    args: unknown[],
+    model: ModelStatic<Model>,
+  ) => { family: Family; operation: Operation; via: Via; soft?: boolean; chunked: boolean; order?: readonly string[] } | undefined,
 ) {
-  return (original: Original): Original => async function whereWrapper(this: unknown, ...args: unknown[]) {
-    const model = modelOf(this);
-    if (!model) return original.apply(this, args);
-    if (reentered(args, optionsAt, name, model)) return original.apply(this, args);
-    const options = args[optionsAt] as AnyOptions | undefined;
-    warnOutsideTransaction(model, name, options);
-    const what = describe(args, model);
-    const listening = what && listeningFor(model, what.family, options);
-    if (!what || !listening) return original.apply(this, ownArgs(args, optionsAt, model));
-    return withTransaction(model, options, async (transaction) => {
-      const call = new WriteCall(contextFor(model, what.family, what.operation, what.via, transaction, options, what.soft), listening, 'where');
-      call.method = name;
-      if (what.chunked) call.chunkSize = chunkSizeFor(model, options);
-      call.order = what.order;
-      const next = [...args];
-      next[optionsAt] = { ...options, transaction, [CALL]: call };
-      const result = await runFor(call, () => original.apply(this, next));
-      await finishRowBatches(call);
-      return result;
-    });
-  };
+  return (original: Original): Original =>
+    async function whereWrapper(this: unknown, ...args: unknown[]) {
+      const model = modelOf(this);
+      if (!model) return original.apply(this, args);
+      if (reentered(args, optionsAt, name, model)) return original.apply(this, args);
+      const options = args[optionsAt] as AnyOptions | undefined;
+      warnOutsideTransaction(model, name, options);
+      const what = describe(args, model);
+      const listening = what && listeningFor(model, what.family, options);
+      if (!what || !listening) return original.apply(this, ownArgs(args, optionsAt, model));
+      return withTransaction(model, options, async (transaction) => {
+        const call = new WriteCall(
+          contextFor(model, what.family, what.operation, what.via, transaction, options, what.soft),
+          listening,
+          'where',
+        );
+        call.method = name;
+        if (what.chunked) call.chunkSize = chunkSizeFor(model, options);
+        call.order = what.order;
+        const next = [...args];
+        next[optionsAt] = { ...options, transaction, [CALL]: call };
+        const result = await runFor(call, () => original.apply(this, next));
+        await finishRowBatches(call);
+        return result;
+      });
+    };
 }
 
 /** `Model.update(values, { where })`: update events for every row the statement writes. */
@@ -57,4 +65,3 @@ export const wrapIncrement = whereMethod('increment', 1, (args) => {
 
 /** `Model.restore({ where })` of a paranoid model: update events (`deletedAt` back to its default). */
 export const wrapModelRestore = whereMethod('restore', 0, () => ({ family: 'Update', operation: 'restore', via: 'model', chunked: true }));
-

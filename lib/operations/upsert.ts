@@ -1,9 +1,9 @@
-import type { Model } from 'sequelize';
+import type { Model, ModelStatic } from 'sequelize';
 import { CALL, WriteCall, contextFor, runFor, withTransaction, type AnyOptions } from '../call';
 import { emitAfter, emitBefore, rowsOf } from '../dispatch';
 import type { Family } from '../events';
 import { ConcurrentWriteError } from '../errors';
-import { generatorOf, instanceInternals, serverMajor, type Row } from '../internals';
+import { generatorOf, serverMajor, valuesOf, type QueryGenerator, type Row } from '../internals';
 import { listeningFor } from '../listening';
 import { copyValues } from '../data/diff';
 import { aliasOf, parseRow, readLocked, selectList } from '../data/locked-read';
@@ -49,83 +49,129 @@ export interface UpsertStatement {
  * are written by key in one more statement. A concurrent writer that inserts the same key between lookup and
  * write fails the call with `ConcurrentWriteError`, nothing written. The caller's result is Sequelize's own.
  */
-export async function writeUpsert(call: WriteCall, statement: UpsertStatement, send: (tap: StatementTap) => Promise<unknown>): Promise<unknown> {
-  const model = call.model;
-  const qg = generatorOf(model.sequelize!);
-  const create = call.as('Create');
-  const update = call.as('Update');
-  const { options } = statement;
-  const callerReturns = Boolean(options.returning);
-  const attributes = storedAttributes(model);
-  const instance = options.instance as Model | undefined;
+export function writeUpsert(call: WriteCall, statement: UpsertStatement, send: (tap: StatementTap) => Promise<unknown>): Promise<unknown> {
+  const run = new UpsertRun(call, statement, send);
+  const before = run.create.listening?.before || run.update.listening?.before;
+  return serverMajor(call.model.sequelize!) >= 18 && !before ? run.returningOld() : run.afterLookup();
+}
 
-  if (serverMajor(model.sequelize!) >= 18 && !create.listening?.before && !update.listening?.before) {
-    const tap = new StatementTap({ type: 'UPSERT', callerReturns, returning: `${selectList(model, qg, 'o', 'old.')}, ${selectList(model, qg, 'n', 'new.')}` });
-    const result = await send(tap);
+type Side = ReturnType<WriteCall['as']>;
+
+class UpsertRun {
+  readonly model: ModelStatic<Model>;
+  readonly qg: QueryGenerator;
+  readonly create: Side;
+  readonly update: Side;
+  /** The row the lookup found (locked), if any. */
+  private existing: Row | undefined;
+  private key: Row | undefined;
+  private edits: Row = {};
+
+  constructor(
+    readonly call: WriteCall,
+    readonly statement: UpsertStatement,
+    readonly send: (tap: StatementTap) => Promise<unknown>,
+  ) {
+    this.model = call.model;
+    this.qg = generatorOf(this.model.sequelize!);
+    this.create = call.as('Create');
+    this.update = call.as('Update');
+  }
+
+  private get side(): Side {
+    return this.existing ? this.update : this.create;
+  }
+
+  private tap(returning: string, prepare?: (queryOptions: Row) => Promise<void>): StatementTap {
+    return new StatementTap({
+      type: 'UPSERT',
+      callerReturns: Boolean(this.statement.options.returning),
+      returning,
+      ...(prepare ? { prepare } : {}),
+    });
+  }
+
+  private async emitAfter(side: Side, old: Row | undefined, written: Row): Promise<void> {
+    if (!side.listening?.after) return;
+    await emitAfter(side.ctx, rowsOf(side.ctx, old ? buildRecords(this.model, [old]) : [], buildRecords(this.model, [written], true)));
+  }
+
+  /** PostgreSQL 18, after receivers only: one statement, which says whether it inserted and what it replaced. */
+  async returningOld(): Promise<unknown> {
+    const tap = this.tap(`${selectList(this.model, this.qg, 'o', 'old.')}, ${selectList(this.model, this.qg, 'n', 'new.')}`);
+    const result = await this.send(tap);
     const [row] = tap.rows ?? [];
-    if (row) {
-      const old = parseRow(model, row, 'o');
-      const side = old ? update : create;
-      if (side.listening?.after) {
-        await emitAfter(side.ctx, rowsOf(side.ctx, old ? buildRecords(model, [old], true) : [], buildRecords(model, [parseRow(model, row, 'n')!], true)));
-      }
-    }
+    if (!row) return result;
+    const old = parseRow(this.model, row, 'o');
+    await this.emitAfter(old ? this.update : this.create, old, parseRow(this.model, row, 'n')!);
     return result;
   }
 
-  let existing: Row | undefined;
-  let family = 'Create' as Family;
-  let lookedUp: Row | undefined;
-  let edits: Row = {};
-  const prepare = async (queryOptions: Row) => {
-    const keys = ((queryOptions.upsertKeys as string[] | undefined) ?? []).map((c) => attributeOfColumn(model, c) ?? c);
-    const values = columnsToAttributes(model, statement.insertValues);
-    lookedUp = keys.every((a) => values[a] != null) ? Object.fromEntries(keys.map((a) => [a, values[a]])) : undefined;
-    if (lookedUp) {
-      const conflictWhere = queryOptions.conflictWhere ? qg.whereQuery(queryOptions.conflictWhere, queryOptions).replace(/^\s*WHERE\s+/i, '') : '';
-      const { rows } = await readLocked(
-        { model, tableName: statement.tableName, conditions: conflictLookupSql(model, statement.tableName, [keys], [values], conflictWhere, qg) },
-        { transaction: call.ctx.transaction, logging: options.logging, benchmark: options.benchmark },
-      );
-      existing = rows[0];
-    }
-    family = existing ? 'Update' : 'Create';
-    const side = existing ? update : create;
+  /** The locked lookup (just before the statement, with Sequelize's final options), the before phase, the write. */
+  async afterLookup(): Promise<unknown> {
+    const xmax = this.qg.quoteIdentifier(aliasOf('x', 0));
+    const tap = this.tap(`${selectList(this.model, this.qg, 'n')}, xmax AS ${xmax}`, (queryOptions) => this.prepare(queryOptions));
+    const result = await this.send(tap);
+    const [row] = tap.rows ?? [];
+    if (!row) return result; // DO NOTHING: nothing to update, nothing inserted
+    this.checkOutcome(String(row[aliasOf('x', 0)]) === '0');
+    const written = await this.writeEdits(parseRow(this.model, row, 'n')!);
+    await this.emitAfter(this.side, this.existing, written);
+    return result;
+  }
+
+  private async prepare(queryOptions: Row): Promise<void> {
+    const values = columnsToAttributes(this.model, this.statement.insertValues);
+    this.existing = await this.lookup(queryOptions, values);
+    const side = this.side;
     if (!side.listening?.before) return;
-    const proposedRow = existing ? { ...existing, ...columnsToAttributes(model, statement.updateValues) } : values;
-    const [proposed] = buildRecords(model, [proposedRow]) as [Model];
-    const snapshot = copyValues(instanceInternals(proposed).dataValues, attributes);
-    await emitBefore(side.ctx, rowsOf(side.ctx, existing ? buildRecords(model, [existing]) : [], [proposed]));
-    edits = editsOf(instanceInternals(proposed).dataValues, snapshot, attributes);
-  };
-  const tap = new StatementTap({
-    type: 'UPSERT', callerReturns, prepare,
-    returning: `${selectList(model, qg, 'n')}, xmax AS ${qg.quoteIdentifier(aliasOf('x', 0))}`,
-  });
-  const result = await send(tap);
-  const [row] = tap.rows ?? [];
-  if (!row) return result; // DO NOTHING: nothing to update, nothing inserted
-  const inserted = String(row[aliasOf('x', 0)]) === '0';
-  if (inserted !== (family === 'Create')) {
+    const attributes = storedAttributes(this.model);
+    const proposedRow = this.existing ? { ...this.existing, ...columnsToAttributes(this.model, this.statement.updateValues) } : values;
+    const [proposed] = buildRecords(this.model, [proposedRow]) as [Model];
+    const snapshot = copyValues(valuesOf(proposed), attributes);
+    await emitBefore(side.ctx, rowsOf(side.ctx, this.existing ? buildRecords(this.model, [this.existing]) : [], [proposed]));
+    this.edits = editsOf(valuesOf(proposed), snapshot, attributes);
+  }
+
+  /** The row Sequelize's conflict target (`upsertKeys`) and `conflictWhere` point at, read locked. */
+  private async lookup(queryOptions: Row, values: Row): Promise<Row | undefined> {
+    const keys = ((queryOptions.upsertKeys as string[] | undefined) ?? []).map((c) => attributeOfColumn(this.model, c) ?? c);
+    if (!keys.every((a) => values[a] != null)) return undefined;
+    this.key = Object.fromEntries(keys.map((a) => [a, values[a]]));
+    const conflictWhere = queryOptions.conflictWhere
+      ? this.qg.whereQuery(queryOptions.conflictWhere, queryOptions).replace(/^\s*WHERE\s+/i, '')
+      : '';
+    const { tableName, options } = this.statement;
+    const conditions = conflictLookupSql(this.model, tableName, [keys], [values], conflictWhere, this.qg);
+    const query = { transaction: this.call.ctx.transaction, logging: options.logging, benchmark: options.benchmark };
+    return (await readLocked({ model: this.model, tableName, conditions }, query)).rows[0];
+  }
+
+  private checkOutcome(inserted: boolean): void {
+    if (inserted === !this.existing) return;
+    const family: Family = this.existing ? 'Update' : 'Create';
     throw new ConcurrentWriteError(
-      `${model.name}.upsert: the row with ${JSON.stringify(lookedUp ?? {})} was ${inserted ? 'deleted' : 'inserted'} by a concurrent `
-        + `writer between the locked lookup and the write, so it is not the ${family === 'Update' ? 'update' : 'insert'} that was signalled; `
-        + 'nothing was written. Retry the call.',
-      { modelName: model.name, event: `before${family}` },
+      `${this.model.name}.upsert: the row with ${JSON.stringify(this.key ?? {})} was ${inserted ? 'deleted' : 'inserted'} by a concurrent ` +
+        `writer between the locked lookup and the write, so it is not the ${family === 'Update' ? 'update' : 'insert'} that was signalled; ` +
+        'nothing was written. Retry the call.',
+      { modelName: this.model.name, event: `before${family}` },
     );
   }
-  let written = parseRow(model, row, 'n')!;
-  if (Object.keys(edits).length > 0) {
-    const key = Object.fromEntries(identityOf(model).map((a) => [a, written[a]]));
-    const [edited] = await updateRowsFromValues(model, [{ key, set: edits }], { transaction: call.ctx.transaction, logging: options.logging, tableName: statement.tableName });
-    if (edited) {
-      written = edited;
-      if (instance) for (const a of Object.keys(edits)) if (a in instanceInternals(instance).dataValues) instanceInternals(instance).dataValues[a] = edited[a];
-    }
+
+  /** Receiver edits the upsert itself did not carry: one more statement, by key; the caller's instance shows them. */
+  private async writeEdits(written: Row): Promise<Row> {
+    if (Object.keys(this.edits).length === 0) return written;
+    const key = Object.fromEntries(identityOf(this.model).map((a) => [a, written[a]]));
+    const { options, tableName } = this.statement;
+    const [edited] = await updateRowsFromValues(this.model, [{ key, set: this.edits }], {
+      transaction: this.call.ctx.transaction,
+      logging: options.logging,
+      tableName,
+    });
+    if (!edited) return written;
+    const instance = options.instance as Model | undefined;
+    const values = instance ? valuesOf(instance) : {};
+    for (const a of Object.keys(this.edits)) if (a in values) values[a] = edited[a];
+    return edited;
   }
-  const side = family === 'Update' ? update : create;
-  if (side.listening?.after) {
-    await emitAfter(side.ctx, rowsOf(side.ctx, existing ? buildRecords(model, [existing], true) : [], buildRecords(model, [written], true)));
-  }
-  return result;
 }

@@ -1,13 +1,19 @@
-import type { Model } from 'sequelize';
+import type { Model, ModelStatic } from 'sequelize';
 import { callIn, contextFor, withTransaction, type AnyOptions } from '../call';
 import { emit, rowsOf } from '../dispatch';
-import { eventName, type Operation } from '../events';
+import { eventName, type EventName, type Operation } from '../events';
 import { listensFor } from '../registry';
 import { currentScope } from '../scope';
 import { buildRecords, currentValues } from '../data/records';
 import { oldRowOf } from './row-write';
 import { OPERATION } from './save';
 import { modelOf, type Original } from './method';
+
+/** Whether an application's own validate() call has receivers to run: not bypassed and somebody listens. */
+function validating(model: ModelStatic<Model>, event: EventName, options: AnyOptions | undefined): boolean {
+  if (options?.bypassSignals === true || options?.bypassValidation === true || currentScope().bypass) return false;
+  return listensFor(model, [event]);
+}
 
 /**
  * `instance.validate()` called by the application: validateCreate (new instance) or validateUpdate receivers
@@ -23,14 +29,13 @@ export function wrapValidate(original: Original): Original {
     const options = args[0] as AnyOptions | undefined;
     const family = instance.isNewRecord ? 'Create' : 'Update';
     const event = eventName('validate', family);
-    if (callIn(options, model, instance) || options?.bypassSignals === true || options?.bypassValidation === true
-      || currentScope().bypass || !listensFor(model, [event])) {
-      return original.apply(this, args);
-    }
+    if (callIn(options, model, instance) || !validating(model, event, options)) return original.apply(this, args);
     await withTransaction(model, options, async (transaction) => {
       const operation = (options?.[OPERATION] as Operation | undefined) ?? 'validate';
       const ctx = contextFor(model, family, operation, 'instance', transaction, options);
-      const old = instance.isNewRecord ? [] : buildRecords(model, [await oldRowOf(instance, { transaction, logging: options?.logging })], true);
+      const old = instance.isNewRecord
+        ? []
+        : buildRecords(model, [await oldRowOf(instance, { transaction, logging: options?.logging })], true);
       const proposed = buildRecords(model, [currentValues(model, instance)], true);
       await emit(ctx, event, rowsOf(ctx, old, proposed));
     });

@@ -40,10 +40,7 @@ function baseOptions(log: StatementLog, extra: Options): Options {
 }
 
 /** A Sequelize instance on the test database, with the library installed. Close it in `after`. */
-export function connect(
-  extra: Options = {},
-  install: InstallOptions | false = { warnOnMultipleReceivers: false },
-): TestDatabase {
+export function connect(extra: Options = {}, install: InstallOptions | false = { warnOnMultipleReceivers: false }): TestDatabase {
   const log = new StatementLog();
   const sequelize = new Sequelize(process.env.DATABASE_URL!, baseOptions(log, extra));
   if (install !== false) installBulkSignals(sequelize, install);
@@ -60,7 +57,9 @@ export function connectTyped(extra: Options = {}): TestDatabase & { sequelize: T
 
 /** The server's major version (the strategies differ between PostgreSQL 18 and older servers). */
 export async function serverMajor(sequelize: Sequelize): Promise<number> {
-  const row = await sequelize.query('SELECT current_setting(\'server_version_num\') AS v', { type: QueryTypes.SELECT, plain: true }) as { v: string };
+  const row = (await sequelize.query("SELECT current_setting('server_version_num') AS v", { type: QueryTypes.SELECT, plain: true })) as {
+    v: string;
+  };
   return Math.floor(Number(row.v) / 10000);
 }
 
@@ -68,11 +67,7 @@ export async function serverMajor(sequelize: Sequelize): Promise<number> {
  * Registers mocha hooks that connect (library installed), define the spec models under a table prefix,
  * create their tables, and close the connection after the file. Returns the live handle.
  */
-export function useDatabase(
-  prefix: string,
-  define: (sequelize: Sequelize, prefix: string) => unknown,
-  extra: Options = {},
-): TestDatabase {
+export function useDatabase(prefix: string, define: (sequelize: Sequelize, prefix: string) => unknown, extra: Options = {}): TestDatabase {
   const handle = {} as { sequelize: Sequelize; log: StatementLog };
   before(async () => {
     Object.assign(handle, connect(extra));

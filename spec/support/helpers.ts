@@ -28,6 +28,8 @@ export type CollectedWarning = Error & { code?: string };
  */
 export async function collectWarnings(fn: () => unknown): Promise<CollectedWarning[]> {
   const warnings: CollectedWarning[] = [];
+  // Restored as the very same function object afterwards, so it is never called unbound.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- restored, never called
   const original = process.emitWarning;
   process.emitWarning = ((warning: string | Error, options?: string | { type?: string; code?: string }) => {
     const error = (typeof warning === 'string' ? new Error(warning) : warning) as CollectedWarning;
@@ -55,7 +57,9 @@ export async function collectWarnings(fn: () => unknown): Promise<CollectedWarni
 export async function collectConsoleWarnings<T>(fn: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
   const warnings: string[] = [];
   const original = console.warn;
-  console.warn = (...args: unknown[]) => { warnings.push(args.map(String).join(' ')); };
+  console.warn = (...args: unknown[]) => {
+    warnings.push(args.map(String).join(' '));
+  };
   try {
     return { result: await fn(), warnings };
   } finally {

@@ -1,6 +1,4 @@
-import {
-  DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
 
 /** The workhorse model: underscored columns, a `field:`-mapped attribute, JSON, timestamps. */
 export class Account extends Model<InferAttributes<Account>, InferCreationAttributes<Account>> {
@@ -40,37 +38,57 @@ export class Tag extends Model<InferAttributes<Tag>, InferCreationAttributes<Tag
 
 /** Defines the spec models on `sequelize`, with table names prefixed so spec files do not collide. */
 export function defineModels(sequelize: Sequelize, prefix: string) {
-  Account.init({
-    id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
-    name: { type: DataTypes.STRING, allowNull: false },
-    balance: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
-    status: { type: DataTypes.STRING, allowNull: false, defaultValue: 'open' },
-    ownerEmail: { type: DataTypes.STRING, allowNull: true },
-    note: { type: DataTypes.STRING, allowNull: true, field: 'the_note' },
-    meta: { type: DataTypes.JSONB, allowNull: true },
-    createdAt: DataTypes.DATE,
-    updatedAt: DataTypes.DATE,
-  }, { sequelize, tableName: `${prefix}_accounts`, underscored: true, modelName: 'Account' });
+  Account.init(
+    {
+      id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+      name: { type: DataTypes.STRING, allowNull: false },
+      balance: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      status: { type: DataTypes.STRING, allowNull: false, defaultValue: 'open' },
+      ownerEmail: { type: DataTypes.STRING, allowNull: true },
+      note: { type: DataTypes.STRING, allowNull: true, field: 'the_note' },
+      meta: { type: DataTypes.JSONB, allowNull: true },
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: `${prefix}_accounts`, underscored: true, modelName: 'Account' },
+  );
 
-  Ledger.init({
-    id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
-    label: { type: DataTypes.STRING, allowNull: false },
-    amount: { type: DataTypes.INTEGER, allowNull: false },
-    deletedAt: DataTypes.DATE,
-  }, { sequelize, tableName: `${prefix}_ledgers`, paranoid: true, timestamps: true, createdAt: false, updatedAt: false, modelName: 'Ledger' });
+  Ledger.init(
+    {
+      id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+      label: { type: DataTypes.STRING, allowNull: false },
+      amount: { type: DataTypes.INTEGER, allowNull: false },
+      deletedAt: DataTypes.DATE,
+    },
+    {
+      sequelize,
+      tableName: `${prefix}_ledgers`,
+      paranoid: true,
+      timestamps: true,
+      createdAt: false,
+      updatedAt: false,
+      modelName: 'Ledger',
+    },
+  );
 
-  Membership.init({
-    groupId: { type: DataTypes.INTEGER, primaryKey: true },
-    userId: { type: DataTypes.INTEGER, primaryKey: true },
-    role: { type: DataTypes.STRING, allowNull: false },
-  }, { sequelize, tableName: `${prefix}_memberships`, timestamps: false, modelName: 'Membership' });
+  Membership.init(
+    {
+      groupId: { type: DataTypes.INTEGER, primaryKey: true },
+      userId: { type: DataTypes.INTEGER, primaryKey: true },
+      role: { type: DataTypes.STRING, allowNull: false },
+    },
+    { sequelize, tableName: `${prefix}_memberships`, timestamps: false, modelName: 'Membership' },
+  );
 
-  Tag.init({
-    id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
-    slug: { type: DataTypes.STRING, allowNull: false, unique: true },
-    label: { type: DataTypes.STRING, allowNull: true },
-    uses: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
-  }, { sequelize, tableName: `${prefix}_tags`, timestamps: false, modelName: 'Tag' });
+  Tag.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      slug: { type: DataTypes.STRING, allowNull: false, unique: true },
+      label: { type: DataTypes.STRING, allowNull: true },
+      uses: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+    },
+    { sequelize, tableName: `${prefix}_tags`, timestamps: false, modelName: 'Tag' },
+  );
 
   return { Account, Ledger, Membership, Tag };
 }

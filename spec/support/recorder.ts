@@ -30,7 +30,6 @@ function snapshot(records: readonly Model[]): Values[] {
  * `afterEach`.
  */
 export class Recorder {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- specs read typed fields off recorded signals
   readonly signals: Signal<any>[] = [];
   private readonly seen: { newRecords: Values[]; oldRecords: Values[] }[] = [];
   readonly transactions: Transaction[] = [];
@@ -39,11 +38,13 @@ export class Recorder {
   constructor(models: readonly ModelStatic<Model>[], events: readonly EventName[] = EVENT_NAMES) {
     for (const model of models) {
       for (const event of events) {
-        this.offs.push(bulkSignals.on(model, event, (signal) => {
-          this.signals.push(signal as Signal<Model>);
-          this.seen.push({ newRecords: snapshot(signal.newRecords), oldRecords: snapshot(signal.oldRecords) });
-          this.transactions.push(signal.transaction);
-        }));
+        this.offs.push(
+          bulkSignals.on(model, event, (signal) => {
+            this.signals.push(signal as Signal<Model>);
+            this.seen.push({ newRecords: snapshot(signal.newRecords), oldRecords: snapshot(signal.oldRecords) });
+            this.transactions.push(signal.transaction);
+          }),
+        );
       }
     }
   }

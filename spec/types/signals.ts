@@ -1,11 +1,7 @@
 // Compiled with `tsc --noEmit` by spec/types.spec.ts. Every `@ts-expect-error` must be needed: an unused one
 // fails the compile, so each marks a mistake the types really catch.
-import {
-  DataTypes, Model, Sequelize, type CreationOptional, type InferAttributes, type InferCreationAttributes,
-} from 'sequelize';
-import {
-  and, bulkSignals, changed, changedFrom, changedTo, installBulkSignals, isEqual, not, or, Priority, type Signal,
-} from '../../lib';
+import { DataTypes, Model, Sequelize, type CreationOptional, type InferAttributes, type InferCreationAttributes } from 'sequelize';
+import { and, bulkSignals, changed, changedFrom, changedTo, installBulkSignals, isEqual, not, or, Priority, type Signal } from '../../lib';
 
 class Account extends Model<InferAttributes<Account>, InferCreationAttributes<Account>> {
   declare id: CreationOptional<number>;
@@ -16,21 +12,26 @@ const sequelize = new Sequelize('postgres://localhost/none');
 Account.init({ id: { type: DataTypes.INTEGER, primaryKey: true }, balance: DataTypes.INTEGER, name: DataTypes.STRING }, { sequelize });
 installBulkSignals(sequelize, { warnOnMultipleReceivers: false });
 
-const off: () => void = bulkSignals.on(Account, 'afterUpdate', (signal) => {
-  const accounts: readonly Account[] = signal.newRecords;
-  const old: readonly Account[] = signal.oldRecords;
-  const balance: number = accounts[0]!.balance - old[0]!.balance;
-  const fields: readonly ('id' | 'balance' | 'name')[] = signal.changedFields;
-  const event: 'afterUpdate' = signal.event;
-  void [balance, fields, event, signal.transaction.LOCK];
-  // @ts-expect-error -- the payload is readonly
-  signal.newRecords = [];
-  // @ts-expect-error -- a field the model does not have
-  void accounts[0]!.balanse;
-  // @ts-expect-error -- changedFields only holds the model's attribute names
-  const wrong: 'nope' = signal.changedFields[0]!;
-  void wrong;
-}, { priority: Priority.HIGH });
+const off: () => void = bulkSignals.on(
+  Account,
+  'afterUpdate',
+  (signal) => {
+    const accounts: readonly Account[] = signal.newRecords;
+    const old: readonly Account[] = signal.oldRecords;
+    const balance: number = accounts[0]!.balance - old[0]!.balance;
+    const fields: readonly ('id' | 'balance' | 'name')[] = signal.changedFields;
+    const event: 'afterUpdate' = signal.event;
+    void [balance, fields, event, signal.transaction.LOCK];
+    // @ts-expect-error -- the payload is readonly
+    signal.newRecords = [];
+    // @ts-expect-error -- a field the model does not have
+    void accounts[0]!.balanse;
+    // @ts-expect-error -- changedFields only holds the model's attribute names
+    const wrong: 'nope' = signal.changedFields[0]!;
+    void wrong;
+  },
+  { priority: Priority.HIGH },
+);
 off();
 
 // @ts-expect-error -- a wrong event name does not compile
@@ -68,7 +69,9 @@ bulkSignals.on(Account, 'beforeDelete', async ({ oldRecords }: Signal<Account>) 
 });
 
 // A receiver written for any model can be registered on a specific one.
-const auditAnything = (signal: Signal<Model>): void => { void signal.changedFields.length; };
+const auditAnything = (signal: Signal<Model>): void => {
+  void signal.changedFields.length;
+};
 bulkSignals.on(Account, 'afterDelete', auditAnything);
 
 // Per-call options type-check on every write method.
@@ -88,5 +91,5 @@ async function writes(a: Account): Promise<void> {
 }
 void writes;
 
-const result: Promise<number> = bulkSignals.bypass(async () => 1);
+const result: Promise<number> = bulkSignals.bypass(() => Promise.resolve(1));
 void result;

@@ -1,0 +1,317 @@
+import type { Model, ModelStatic, Transaction } from 'sequelize';
+import type { WriteCall } from '../call';
+import { emitAfter, emitBefore, rowsOf } from '../dispatch';
+import { valuesOf, type InstanceInternals, type QueryGenerator, type Row } from '../internals';
+import { changedBetween, copyValue, copyValues } from '../data/diff';
+import { aliasOf, parseRow, readLocked, selectList, type LockTarget } from '../data/locked-read';
+import { CTID, hasPrimaryKey, identityOf, keyOf, storedAttributes } from '../data/model-info';
+import { buildRecords } from '../data/records';
+import { generatorFor, identityIn, identitySql } from '../data/sql';
+import { updateRowsFromValues, type RowWrite } from '../data/update-from-values';
+import { StatementTap } from '../statement-tap';
+import { destroyCascades, type CascadingAssociation } from './cascade';
+import { debugLog } from '../debug';
+import { editsOf, inCallerOrder, movesIdentity, narrowed, type WhereStatement } from './where-write';
+
+/** One call's locked path: what every batch (chunk) shares. */
+interface Locked {
+  readonly call: WriteCall;
+  readonly model: ModelStatic<Model>;
+  readonly statement: WhereStatement;
+  readonly pg18: boolean;
+  readonly cascades: readonly CascadingAssociation[];
+}
+
+/**
+ * Before receivers (or chunks, cascades, a TRUNCATE): read the rows locked first, run validate/before receivers
+ * on the proposed new rows, send Sequelize's statement narrowed to the locked rows, write per-row receiver
+ * edits in one more statement, then run after receivers with the database's values.
+ */
+export async function writeLocked(
+  call: WriteCall,
+  statement: WhereStatement,
+  pg18: boolean,
+  cascades: readonly CascadingAssociation[],
+): Promise<unknown> {
+  const l: Locked = { call, model: call.model, statement, pg18, cascades };
+  const query = { transaction: call.ctx.transaction, ...statement.logging };
+  if (statement.truncate) await lockTable(l.model, statement.tableName, query);
+  const target: LockTarget = { model: l.model, tableName: statement.tableName, conditions: statement.truncate ? '' : statement.conditions };
+  const results: unknown[] = [];
+  for (let chunk: Chunk | undefined = firstChunk(l); chunk; chunk = nextChunk(l, chunk)) {
+    const locked = await readLocked(target, query, { limit: chunk.limit, after: chunk.after, predictions: statement.predictions });
+    if (debugLog.call.enabled) debugLog.call('%s.%s: %d row(s) read locked', l.model.name, call.ctx.operation, locked.rows.length);
+    if (locked.rows.length === 0 && results.length > 0) break;
+    results.push(await writeBatch(l, locked.rows, locked.predicted));
+    chunk.read = locked.rows;
+  }
+  return results.length === 1 ? results[0] : combine(results);
+}
+
+/** One chunk of the keyset loop: at most `limit` rows after `after` (all rows, without chunks). */
+interface Chunk {
+  readonly limit: number | undefined;
+  readonly after: Row | undefined;
+  readonly remaining: number | undefined;
+  read?: Row[];
+}
+
+function firstChunk(l: Locked): Chunk {
+  const remaining = l.statement.limit ?? undefined;
+  return { limit: chunkLimit(l, remaining), after: undefined, remaining };
+}
+
+function chunkLimit(l: Locked, remaining: number | undefined): number | undefined {
+  return l.call.chunkSize === undefined ? remaining : Math.min(l.call.chunkSize, remaining ?? Infinity);
+}
+
+/** The next chunk, or none: without chunks, after a short chunk, or once a delete's `limit` is used up. */
+function nextChunk(l: Locked, chunk: Chunk): Chunk | undefined {
+  const read = chunk.read ?? [];
+  if (l.call.chunkSize === undefined || read.length < chunk.limit!) return undefined;
+  const remaining = chunk.remaining === undefined ? undefined : chunk.remaining - read.length;
+  if (remaining !== undefined && remaining <= 0) return undefined;
+  return { limit: chunkLimit(l, remaining), after: read[read.length - 1], remaining };
+}
+
+/** Joins chunked statement results as Sequelize would have returned one: counts add up, row lists concatenate. */
+function combine(results: unknown[]): unknown {
+  if (results.every((r) => typeof r === 'number')) return results.reduce((a, b) => a + b, 0);
+  return results.flatMap((r) => (Array.isArray(r) ? (r as unknown[]) : []));
+}
+
+/** `LOCK TABLE … IN ACCESS EXCLUSIVE MODE` before a TRUNCATE's read: no row can be added between read and truncate. */
+async function lockTable(
+  model: ModelStatic<Model>,
+  tableName: unknown,
+  query: { transaction: Transaction; logging?: unknown },
+): Promise<void> {
+  await model.sequelize!.query(`LOCK TABLE ${generatorFor(model).quoteTable(tableName)} IN ACCESS EXCLUSIVE MODE`, {
+    transaction: query.transaction,
+    ...(query.logging === undefined ? {} : { logging: query.logging as never }),
+  });
+}
+
+/** One batch of locked rows: before phase, cascades, the statement, edits, after phase. */
+async function writeBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise<unknown> {
+  const { ctx, listening } = l.call;
+  const edits = oldRows.length > 0 && listening!.before ? await beforeBatch(l, oldRows, predicted) : [];
+  if (ctx.family !== 'Update') return deleteBatch(l, oldRows);
+  const wantsNew = listening!.after || edits.some((e) => Object.keys(e).length > 0);
+  const trackOld = wantsNew && l.pg18 && movesIdentity(l.model, l.statement);
+  const tap = tapFor(l, wantsNew, trackOld);
+  const result = await l.statement.send(narrowedTo(l, oldRows), tap);
+  if (wantsNew) await afterBatch(l, { oldRows, edits, returned: tap.rows ?? [], trackOld, result });
+  return result;
+}
+
+/** Deletes (soft ones are UPDATEs): children first, then the statement; the locked rows are the rows removed. */
+async function deleteBatch(l: Locked, oldRows: Row[]): Promise<unknown> {
+  const { ctx, listening } = l.call;
+  if (l.cascades.length > 0 && oldRows.length > 0) await destroyCascades(l.cascades, oldRows, ctx.transaction, ctx.options);
+  const result = await l.statement.send(narrowedTo(l, oldRows), l.statement.truncate ? undefined : tapFor(l, false, false));
+  if (oldRows.length > 0 && listening!.after)
+    await emitAfter(
+      ctx,
+      rowsOf(
+        ctx,
+        buildRecords(
+          l.model,
+          inCallerOrder(l.call, oldRows, (r) => r),
+        ),
+        [],
+      ),
+    );
+  return result;
+}
+
+function narrowedTo(l: Locked, oldRows: Row[]): ReturnType<typeof narrowed> | undefined {
+  return l.statement.truncate ? l.statement.where : narrowed(l.statement.where, identityIn(l.model, oldRows, generatorFor(l.model)));
+}
+
+/** The tap of the batch's statement: new rows (and, when identities move on PostgreSQL 18, their old identity). */
+function tapFor(l: Locked, wantsNew: boolean, trackOld: boolean): StatementTap {
+  const qg = generatorFor(l.model);
+  const returning = !wantsNew
+    ? undefined
+    : trackOld
+      ? `${identityReturning(l.model, qg)}, ${selectList(l.model, qg, 'n', 'new.')}`
+      : selectList(l.model, qg, 'n');
+  return new StatementTap({ type: l.statement.type, callerReturns: l.statement.callerReturns, ...(returning ? { returning } : {}) });
+}
+
+/** Validate and before receivers; returns each row's edits (updates), nothing for deletes. */
+async function beforeBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise<Row[]> {
+  const { ctx } = l.call;
+  if (ctx.family !== 'Update') {
+    await emitBefore(
+      ctx,
+      rowsOf(
+        ctx,
+        buildRecords(
+          l.model,
+          inCallerOrder(l.call, oldRows, (r) => r),
+        ),
+        [],
+      ),
+    );
+    return [];
+  }
+  const attributes = storedAttributes(l.model);
+  const oldRecords = buildRecords(l.model, oldRows);
+  const proposed = propose(l.model, oldRows, predicted, l.statement);
+  const snapshots = proposed.map((p) => copyValues(valuesOf(p), attributes));
+  await emitBefore(ctx, { oldRecords, newRecords: proposed, changedFields: proposedChanges(l.model, oldRecords, proposed, l.statement) });
+  return proposed.map((p, i) => editsOf(valuesOf(p), snapshots[i]!, attributes));
+}
+
+interface Written {
+  readonly oldRows: Row[];
+  readonly edits: Row[];
+  readonly returned: Row[];
+  readonly trackOld: boolean;
+  readonly result: unknown;
+}
+
+/** Pairs what the statement wrote with the locked rows, writes receivers' edits, runs after receivers. */
+async function afterBatch(l: Locked, w: Written): Promise<void> {
+  const pairs = pairRows(l.model, l.statement, w.oldRows, w.returned, w.trackOld);
+  const newRows = w.returned.map((r) => parseRow(l.model, r, 'n')!);
+  await writeEdits(l, pairs, w, newRows);
+  if (!l.call.listening!.after || pairs.length === 0) return;
+  const olds = buildRecords(
+    l.model,
+    pairs.map(([i]) => w.oldRows[i]!),
+  );
+  const news = buildRecords(
+    l.model,
+    pairs.map(([, j]) => newRows[j]!),
+    true,
+  );
+  await emitAfter(l.call.ctx, rowsOf(l.call.ctx, olds, news));
+}
+
+/** Per-row receiver edits in one `UPDATE … FROM (VALUES …)`; `newRows` and the caller's result show them. */
+async function writeEdits(l: Locked, pairs: [number, number][], w: Written, newRows: Row[]): Promise<void> {
+  const writes: RowWrite[] = [];
+  const writtenAt: number[] = [];
+  for (const [i, j] of pairs) {
+    const set = w.edits[i];
+    if (!set || Object.keys(set).length === 0) continue;
+    writes.push({ key: Object.fromEntries(identityOf(l.model).map((a) => [a, newRows[j]![a]])), set });
+    writtenAt.push(j);
+  }
+  if (writes.length === 0) return;
+  const edited = await updateRowsFromValues(l.model, writes, {
+    transaction: l.call.ctx.transaction,
+    logging: l.statement.logging.logging,
+    tableName: l.statement.tableName,
+  });
+  edited.forEach((row, n) => {
+    if (!row) return;
+    const j = writtenAt[n]!;
+    patchResult(l.model, w.result, newRows[j]!, row, writes[n]!.set);
+    newRows[j] = row;
+  });
+}
+
+/** `old.<identity> AS "__bso_…"` — on PostgreSQL 18 a statement that moves identities still pairs exactly. */
+function identityReturning(model: ModelStatic<Model>, qg: QueryGenerator): string {
+  const attributes = storedAttributes(model);
+  const quoted = identitySql(model, qg, 'old.');
+  return identityOf(model)
+    .map(
+      (a, k) =>
+        `${a === CTID ? 'old.ctid' : quoted[k]} AS ${qg.quoteIdentifier(aliasOf('o', a === CTID ? 'ctid' : attributes.indexOf(a)))}`,
+    )
+    .join(', ');
+}
+
+/**
+ * How a locked old row and a returned row are recognised as the same row: by identity when it did not move; by
+ * the old identity PostgreSQL 18 returns when it did; before 18, by the identity the plain values give, else by
+ * every attribute the statement did not set (rows alike in all of those are interchangeable for the payload
+ * when only plain values were set).
+ */
+function pairingKeys(
+  model: ModelStatic<Model>,
+  statement: WhereStatement,
+  trackOld: boolean,
+): { oldKey: (r: Row) => string; newKey: (r: Row) => string } {
+  const ids = identityOf(model);
+  const byIdentity = (r: Row) => keyOf(model, r);
+  if (!movesIdentity(model, statement)) return { oldKey: byIdentity, newKey: (r) => byIdentity(parseRow(model, r, 'n')!) };
+  if (trackOld) return { oldKey: byIdentity, newKey: (r) => byIdentity(parseRow(model, r, 'o')!) };
+  if (hasPrimaryKey(model) && ids.every((a) => !statement.expressions.includes(a))) {
+    const set = Object.fromEntries(ids.filter((a) => a in statement.values).map((a) => [a, statement.values[a]]));
+    return { oldKey: (r) => byIdentity({ ...r, ...set }), newKey: (r) => byIdentity(parseRow(model, r, 'n')!) };
+  }
+  const unchanged = storedAttributes(model).filter((a) => !(a in statement.values) && !statement.expressions.includes(a));
+  const signature = (r: Row) => JSON.stringify(unchanged.map((a) => (r[a] instanceof Date ? r[a].getTime() : r[a])));
+  return { oldKey: signature, newKey: (r) => signature(parseRow(model, r, 'n')!) };
+}
+
+/** Pairs locked old rows with the rows the statement returned, as `[oldIndex, returnedIndex]` in the locked read's order. */
+function pairRows(
+  model: ModelStatic<Model>,
+  statement: WhereStatement,
+  oldRows: Row[],
+  returned: Row[],
+  trackOld: boolean,
+): [number, number][] {
+  const { oldKey, newKey } = pairingKeys(model, statement, trackOld);
+  const byKey = new Map<string, number[]>();
+  returned.forEach((r, j) => {
+    const k = newKey(r);
+    byKey.set(k, [...(byKey.get(k) ?? []), j]);
+  });
+  const pairs: [number, number][] = [];
+  oldRows.forEach((r, i) => {
+    const j = byKey.get(oldKey(r))?.shift();
+    if (j !== undefined) pairs.push([i, j]);
+  });
+  return pairs;
+}
+
+/**
+ * New rows as the statement is expected to leave them: the locked old row plus the values Sequelize is about
+ * to write (its setters, timestamps and user hooks already applied) and any predicted expression values.
+ */
+function propose(model: ModelStatic<Model>, oldRows: readonly Row[], predicted: readonly Row[], statement: WhereStatement): Model[] {
+  return buildRecords(
+    model,
+    oldRows.map((row, i) => ({ ...row, ...predicted[i], ...statement.values })),
+  );
+}
+
+/** `changedFields` of a before phase: what differs from the old rows, plus expression attributes (not known yet). */
+function proposedChanges(
+  model: ModelStatic<Model>,
+  olds: readonly Model[],
+  proposed: readonly Model[],
+  statement: WhereStatement,
+): string[] {
+  const changed = new Set([...changedBetween(olds, proposed, storedAttributes(model)), ...statement.expressions]);
+  return storedAttributes(model).filter((a) => changed.has(a));
+}
+
+/**
+ * Sequelize's own result for a `returning` call, with the row a receiver edited showing the written values
+ * (only the edited attributes the caller's result carries).
+ */
+function patchResult(model: ModelStatic<Model>, result: unknown, written: Row, edited: Row, set: Row): void {
+  if (!Array.isArray(result)) return;
+  const key = keyOf(model, written);
+  for (const item of result as unknown[]) {
+    const instance = item as Partial<InstanceInternals> | null;
+    const values = instance?.dataValues ?? (item as Row | null);
+    if (!values || typeof values !== 'object' || keyOf(model, values) !== key) continue;
+    for (const a of Object.keys(set)) patchOne(instance!, values, a, edited[a]);
+  }
+}
+
+function patchOne(instance: Partial<InstanceInternals>, values: Row, attribute: string, value: unknown): void {
+  if (!(attribute in values)) return;
+  values[attribute] = value;
+  if (instance._previousDataValues) instance._previousDataValues[attribute] = copyValue(value);
+}

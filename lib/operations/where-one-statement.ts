@@ -1,0 +1,114 @@
+import { literal, type Model, type ModelStatic } from 'sequelize';
+import type { WriteCall } from '../call';
+import { emitAfter, rowsOf } from '../dispatch';
+import type { QueryGenerator } from '../internals';
+import { aliasOf, lockedSelectSql, parseRow, selectList, type LockTarget } from '../data/locked-read';
+import { CTID, identityOf, storedAttributes } from '../data/model-info';
+import { buildRecords } from '../data/records';
+import { generatorFor, identitySql } from '../data/sql';
+import { StatementTap } from '../statement-tap';
+import { debugLog } from '../debug';
+import { inCallerOrder, narrowed, type WhereStatement } from './where-write';
+
+/** How the single statement is built: the restriction added to Sequelize's `where`, and the tap. */
+interface Plan {
+  readonly restriction: ReturnType<typeof literal>;
+  readonly tap: StatementTap;
+}
+
+interface Parts {
+  readonly model: ModelStatic<Model>;
+  readonly qg: QueryGenerator;
+  readonly statement: WhereStatement;
+  readonly target: LockTarget;
+  /** `(pk) IN (SELECT pk … ORDER BY pk FOR UPDATE)`: rows locked in identity order, the order every writer uses. */
+  readonly locking: string;
+  /** The identity columns, quoted. */
+  readonly ids: string[];
+  /** The old identity columns as the tap names them. */
+  readonly oldIds: string[];
+}
+
+function tuple(list: string[]): string {
+  return list.length === 1 ? list[0]! : `(${list.join(', ')})`;
+}
+
+function parts(model: ModelStatic<Model>, statement: WhereStatement): Parts {
+  const qg = generatorFor(model);
+  const target: LockTarget = { model, tableName: statement.tableName, conditions: statement.conditions };
+  const ids = identitySql(model, qg);
+  const locking = `${tuple(ids)} IN (${lockedSelectSql(target, 'o', { limit: statement.limit }, ids.join(', '))})`;
+  const oldIds = identityOf(model).map((a) => qg.quoteIdentifier(aliasOf('o', a === CTID ? 'ctid' : storedAttributes(model).indexOf(a))));
+  return { model, qg, statement, target, locking, ids, oldIds };
+}
+
+/** `DELETE … RETURNING` gives the deleted rows on every server. */
+function deletePlan(p: Parts): Plan {
+  const tap = new StatementTap({
+    type: p.statement.type,
+    callerReturns: false,
+    returning: selectList(p.model, p.qg, 'o'),
+    wrap: (sql) => `WITH d AS (${sql}) SELECT * FROM d ORDER BY ${p.oldIds.join(', ')}`,
+  });
+  return { restriction: literal(p.locking), tap };
+}
+
+/** PostgreSQL 18: `RETURNING old.*, new.*`. */
+function returningOldPlan(p: Parts): Plan {
+  const tap = new StatementTap({
+    type: p.statement.type,
+    callerReturns: p.statement.callerReturns,
+    returning: `${selectList(p.model, p.qg, 'o', 'old.')}, ${selectList(p.model, p.qg, 'n', 'new.')}`,
+    wrap: (sql) => `WITH n AS (${sql}) SELECT * FROM n ORDER BY ${p.oldIds.join(', ')}`,
+  });
+  return { restriction: literal(p.locking), tap };
+}
+
+/**
+ * Before PostgreSQL 18: `WITH o AS (SELECT … FOR UPDATE), n AS (UPDATE … RETURNING …) SELECT … FROM n JOIN o`.
+ * The UPDATE must read `o`, or PostgreSQL may run it before `o` and the locked read would miss the rows it
+ * already changed; `o`'s FOR UPDATE returns the newest version of each row, the one the UPDATE replaces.
+ */
+function ctePlan(p: Parts): Plan {
+  const newIds = identityOf(p.model).map((a) => p.qg.quoteIdentifier(aliasOf('n', storedAttributes(p.model).indexOf(a))));
+  const join = p.oldIds.map((o, i) => `o.${o} = n.${newIds[i]}`).join(' AND ');
+  const tap = new StatementTap({
+    type: p.statement.type,
+    callerReturns: p.statement.callerReturns,
+    returning: selectList(p.model, p.qg, 'n'),
+    wrap: (sql) =>
+      `WITH o AS (${lockedSelectSql(p.target, 'o', { limit: p.statement.limit })}), n AS (${sql}) ` +
+      `SELECT n.*, o.* FROM n JOIN o ON ${join} ORDER BY ${p.oldIds.map((a) => `o.${a}`).join(', ')}`,
+  });
+  return { restriction: literal(`${tuple(p.ids)} IN (SELECT ${p.oldIds.join(', ')} FROM o)`), tap };
+}
+
+/**
+ * After receivers only: one statement locks the rows (in identity order, the order every writer uses, so
+ * concurrent multi-row writes cannot deadlock), writes them and returns each row's old and new version —
+ * `RETURNING old.*, new.*` on PostgreSQL 18, a data-modifying CTE before it, `DELETE … RETURNING` for deletes.
+ */
+export async function writeInOneStatement(call: WriteCall, statement: WhereStatement, pg18: boolean): Promise<unknown> {
+  const model = call.model;
+  const p = parts(model, statement);
+  const { restriction, tap } = statement.type === 'BULKDELETE' ? deletePlan(p) : pg18 ? returningOldPlan(p) : ctePlan(p);
+  const result = await statement.send(narrowed(statement.where, restriction), tap);
+  const returned = inCallerOrder(call, tap.rows ?? [], (r) => parseRow(model, r, 'o')!);
+  if (debugLog.call.enabled) debugLog.call('%s.%s: %d row(s) written', model.name, call.ctx.operation, returned.length);
+  if (returned.length === 0 || !call.listening!.after) return result;
+  const olds = buildRecords(
+    model,
+    returned.map((r) => parseRow(model, r, 'o')!),
+    true,
+  );
+  const news =
+    call.ctx.family === 'Update'
+      ? buildRecords(
+          model,
+          returned.map((r) => parseRow(model, r, 'n')!),
+          true,
+        )
+      : [];
+  await emitAfter(call.ctx, rowsOf(call.ctx, olds, news));
+  return result;
+}
