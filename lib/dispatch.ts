@@ -102,12 +102,17 @@ export async function emit(ctx: OperationContext, event: EventName, rows: Rows):
   if (receivers.length === 0) return;
   const signals = new SignalsOf(ctx, event, rows);
   const now: [Entry, Signal<Model>][] = [];
+  let queued = 0;
   for (const entry of receivers) {
     const signal = signals.for(entry);
     if (!signal) continue;
-    if (entry.onCommit) deferUntilCommit(ctx.transaction, () => deliverAfterCommit(entry, signal), signals.keys());
-    else now.push([entry, signal]);
+    if (!entry.onCommit) now.push([entry, signal]);
+    else {
+      deferUntilCommit(ctx.transaction, () => deliverAfterCommit(entry, signal), signals.keys());
+      queued++;
+    }
   }
+  if (debugLog.dispatch.enabled) logDelivery(signals, { receivers: receivers.length, now: now.length, queued });
   if (now.length === 0) return;
   const chain = nestedChain(ctx, event);
   await runInScope({ chain, receiving: ctx.transaction, writing: undefined }, async () => {
@@ -115,6 +120,22 @@ export async function emit(ctx: OperationContext, event: EventName, rows: Rows):
       await (receiver as (s: Signal<Model>) => unknown)(signal);
     }
   });
+}
+
+function logDelivery(signals: SignalsOf, counts: { receivers: number; now: number; queued: number }): void {
+  const { ctx, event, total } = signals;
+  const filtered = counts.receivers - counts.now - counts.queued;
+  debugLog.dispatch(
+    '%s.%s (%s via %s): %d row(s); %d receiver(s) now, %d queued for commit, %d filtered out by when',
+    ctx.model.name,
+    event,
+    ctx.operation,
+    ctx.via,
+    total,
+    counts.now,
+    counts.queued,
+    filtered,
+  );
 }
 
 /** The receiver chain with this event added; deeper than `maxDepth` throws `RecursionLimitError`. */

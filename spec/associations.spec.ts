@@ -207,6 +207,34 @@ describe('association mutators signal on the model whose rows change', () => {
     ]);
   });
 
+  it('bulkCreate of a model without receivers signals the included models that have them, whichever way include names them', async () => {
+    recorder.off();
+    const forms: unknown[] = [
+      Book,
+      'Books',
+      { model: Book },
+      { model: Book, as: 'Books' },
+      { association: 'Books' },
+      { association: Author.associations.Books },
+    ];
+    for (const [i, form] of forms.entries()) {
+      recorder = new Recorder([Book], ['afterCreate']);
+      await Author.bulkCreate([{ name: `a${i}`, Books: [{ title: `t${i}` }] }], { include: [form] } as never);
+      expect(after(['title']), `include: [${String(i)}]`).to.deep.equal([['Book', 'afterCreate', [], [{ title: `t${i}` }]]]);
+      recorder.off();
+    }
+    // Only the through model listens: the junction rows of the included targets are signalled.
+    recorder = new Recorder([Enrollment], ['afterCreate']);
+    const [student] = await Student.bulkCreate([{ name: 's8', Courses: [{ title: 'c8' }] }], { include: ['Courses'] });
+    expect(after(['studentId'])).to.deep.equal([['Enrollment', 'afterCreate', [], [{ studentId: student!.id }]]]);
+    recorder.off();
+    // Nobody listens on anything included: Sequelize's own statements only, no transaction of ours.
+    recorder = new Recorder([User], ['afterCreate']);
+    const { connections } = await db.log.count(() => Author.bulkCreate([{ name: 'z', Books: [{ title: 'z1' }] }], { include: [Book] }));
+    expect(connections).to.deep.equal(['default', 'default']);
+    expect(after(['title'])).to.deep.equal([]);
+  });
+
   it('bulkCreate with include writes what before receivers of the included model set', async () => {
     const off = bulkSignals.on(Book, 'beforeCreate', ({ newRecords }) => {
       for (const book of newRecords) book.title = `${book.title}!`;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DataTypes, Model, type CreationOptional, type Sequelize } from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type ModelStatic, type Sequelize } from 'sequelize';
 import { InvalidInputError, bulkDestroy, bulkSignals, bulkUpdate } from '../lib';
 import { useDatabase } from './support/database';
 import { Account, Ledger, Membership, defineModels } from './support/models';
@@ -21,6 +21,15 @@ class Gadget extends Model {
   declare score: number | null;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
+}
+
+/** A model without a primary key (never synced: bulkUpdate and bulkDestroy refuse it before any statement). */
+function keyless(): ModelStatic<Model> {
+  const sequelize = Account.sequelize!;
+  if (sequelize.isDefined('KeylessUpdate')) return sequelize.model('KeylessUpdate');
+  const model = sequelize.define('KeylessUpdate', { n: DataTypes.INTEGER }, { tableName: 'keyless_update', timestamps: false });
+  model.removeAttribute('id');
+  return model;
 }
 
 function define(sequelize: Sequelize, prefix: string): void {
@@ -267,6 +276,11 @@ describe('bulkUpdate', () => {
       [() => bulkUpdate(Account, [a!], { fields: ['id'] }), /'id' is the primary key/],
       [() => bulkUpdate(Account, [a!], { batchSize: 0 }), /batchSize must be a positive integer, got 0/],
       [() => bulkUpdate({} as never, [a!]), /expected a model class/],
+      [() => bulkUpdate(Account, a as never), /expected an array of Account instances, got object/],
+      [() => bulkUpdate(Account, [a!, { id: 2, balance: 5 } as never]), /item 1 is not a Account instance \(got object\)/],
+      [() => bulkUpdate(Account, [Account.build({ name: 'keyless' }, { isNewRecord: false })]), /item 0 has no primary key value/],
+      [() => bulkUpdate(Account, [rekeyed()]), /item 0 changes its primary key; bulkUpdate finds rows by it/],
+      [() => bulkUpdate(keyless(), []), /KeylessUpdate has no primary key/],
     ];
     for (const [call, message] of cases) {
       const error = await rejection(call());
@@ -276,7 +290,14 @@ describe('bulkUpdate', () => {
         .and.match(/nothing was written$/);
     }
     expect((await Account.findByPk(1))!.balance).to.equal(1);
+    expect(await bulkUpdate(Account, [])).to.equal(0);
     void b;
+
+    function rekeyed(): Account {
+      const moved = Account.build({ id: 3, name: 'c' }, { isNewRecord: false });
+      moved.id = 30;
+      return moved;
+    }
   });
 
   it('20 000 rows × 6 columns: batches of 1000, one statement each', async function () {
@@ -378,6 +399,9 @@ describe('bulkDestroy', () => {
         () => bulkDestroy(Account, [Membership.build({ groupId: 1, userId: 1, role: 'r' }, { isNewRecord: false }) as never]),
         /item 0 is a Membership, not a Account/,
       ],
+      [() => bulkDestroy({} as never, [1]), /^bulkDestroy\(\?\): expected a model class as the first argument, got object/],
+      [() => bulkDestroy(Account, 1 as never), /^bulkDestroy\(Account\): expected an array of instances or primary keys, got number/],
+      [() => bulkDestroy(keyless(), [1]), /KeylessUpdate has no primary key/],
     ];
     for (const [call, message] of cases) {
       const error = await rejection(call());
@@ -385,5 +409,9 @@ describe('bulkDestroy', () => {
       expect((error as Error).message).to.match(message);
     }
     expect(await Account.count()).to.equal(4);
+    // Nothing to delete: no statement; the same key twice is one row.
+    const { result: none, count } = await db.log.count(() => bulkDestroy(Account, []));
+    expect([none, count]).to.deep.equal([0, 0]);
+    expect(await bulkDestroy(Account, [1, 1, '1'])).to.equal(1);
   });
 });

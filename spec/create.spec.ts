@@ -246,6 +246,29 @@ describe('create events', () => {
       ]);
     });
 
+    it('with individualHooks, inserts what before receivers set; before receivers alone get one dispatch', async () => {
+      recorder.off();
+      recorder = new Recorder([Account], ['beforeCreate']);
+      receivers.add(
+        bulkSignals.on(Account, 'beforeCreate', ({ newRecords }) => {
+          for (const r of newRecords) if (r.name === 'i2') r.note = 'set by a receiver';
+        }),
+      );
+      const created = await Account.bulkCreate([{ name: 'i1' }, { name: 'i2' }], { individualHooks: true });
+      expect(created.map((r) => [r.id, r.note ?? null])).to.deep.equal([
+        [1, null],
+        [2, 'set by a receiver'],
+      ]);
+      const rows = await Account.findAll({ order: [['id', 'ASC']] });
+      expect(rows.map((r) => [r.name, r.note])).to.deep.equal([
+        ['i1', null],
+        ['i2', 'set by a receiver'],
+      ]);
+      expect(recorder.summary(['name']).map((s) => [s.event, s.newRecords])).to.deep.equal([
+        ['beforeCreate', [{ name: 'i1' }, { name: 'i2' }]],
+      ]);
+    });
+
     it('a before receiver that throws vetoes the insert with its own error', async () => {
       const veto = new Error('no negative balances');
       receivers.add(

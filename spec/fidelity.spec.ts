@@ -189,6 +189,27 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
     ['update returning: true', (m) => m.Item.update({ qty: 7 }, { where: { id: [1, 2] }, returning: true })],
     ['update returning: [id]', (m) => m.Item.update({ qty: 7 }, { where: { id: [1, 2] }, returning: ['id'] })],
     ['update of an unknown field writes nothing', (m) => m.Item.update({ unknownField: 1 }, { where: { id: 1 } })],
+    [
+      'update with omitNull leaves the null values out',
+      (m) => m.Item.update({ qty: 11, name: null }, { where: { id: 1 }, omitNull: true }),
+    ],
+    // 10. The query interface called by the application itself: Sequelize's own statement, no signal.
+    ['queryInterface.bulkUpdate', (m) => m.Item.sequelize.getQueryInterface().bulkUpdate('fid_items', { qty: 12 }, { id: 1 })],
+    [
+      'queryInterface.bulkDelete with a model',
+      (m) => m.Item.sequelize.getQueryInterface().bulkDelete('fid_items', { id: 2 }, { model: m.Item }, m.Item),
+    ],
+    [
+      'queryInterface.bulkInsert',
+      (m) => m.Item.sequelize.getQueryInterface().bulkInsert('fid_items', [{ id: 50, name: 'raw', qty: 1, archived: false }]),
+    ],
+    [
+      'queryInterface.upsert',
+      (m) =>
+        m.Item.sequelize
+          .getQueryInterface()
+          .upsert('fid_items', { id: 2, name: 'raw', qty: 3, archived: false }, { name: 'raw' }, { id: 2 }, { upsertKeys: ['id'] }),
+    ],
     ['Model.increment', (m) => m.Item.increment('qty', { where: { id: [1, 2] } })],
     ['Model.increment returning: false', (m) => m.Item.increment('qty', { where: { id: [1, 2] }, returning: false })],
     [
@@ -279,6 +300,26 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
       expect(ours.tables, 'tables afterwards').to.deep.equal(theirs.tables);
     });
   }
+
+  it('signals no statement the application sends through the query interface itself', async () => {
+    const { ours, theirs, signals } = await both(async (m) => {
+      const qi = m.Item.sequelize.getQueryInterface();
+      await qi.bulkUpdate('fid_items', { qty: 12 }, { id: 1 });
+      await qi.bulkDelete('fid_items', { id: 2 }, {}, m.Item);
+      await qi.bulkInsert('fid_items', [{ id: 50, name: 'raw', qty: 1, archived: false }]);
+      await qi.increment(m.Item, 'fid_items', { id: 4 }, { qty: 1 }, {}, {});
+      return qi.delete(null, 'fid_items', { id: 50 }, {});
+    });
+    expect(signals).to.deep.equal([]);
+    expect(ours.outcome).to.deep.equal(theirs.outcome);
+    expect(ours.tables).to.deep.equal(theirs.tables);
+    expect((ours.tables.fid_items as { id: number; qty: number }[]).map((r) => [r.id, r.qty])).to.deep.equal([
+      [1, 12],
+      [3, 3],
+      [4, 5],
+      [50, 1],
+    ]);
+  });
 
   const after = (event: string) => recorder.signals.filter((s) => s.event === event) as Signal<Model>[];
   const ids = (records: readonly Model[]) => records.map((r) => (r as Any).id);

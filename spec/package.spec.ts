@@ -4,8 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import * as source from '../lib';
+import { repoRoot } from './support/root';
 
-const root = path.resolve(__dirname, '..');
+const root = repoRoot;
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { repoRoot } from './support/root';
 
 function tsc(project: string): { status: number | null; output: string } {
-  const root = path.resolve(__dirname, '..');
+  const root = repoRoot;
   const bin = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const res = spawnSync(process.execPath, [bin, '--noEmit', '-p', path.join(root, project)], { encoding: 'utf8' });
   return { status: res.status, output: `${res.stdout}${res.stderr}` };

@@ -276,6 +276,37 @@ describe('update events', () => {
       ]);
     });
 
+    it('with individualHooks, writes what before receivers set, also outside the fields of the update', async () => {
+      recorder.off();
+      recorder = new Recorder([Account], ['beforeUpdate']);
+      receivers.add(
+        bulkSignals.on(Account, 'beforeUpdate', ({ newRecords }) => {
+          for (const r of newRecords) if (r.id === 2) r.note = 'set by a receiver';
+        }),
+      );
+      const [count] = await Account.update({ status: 'ih' }, { where: { id: [1, 2] }, individualHooks: true });
+      expect(count).to.equal(2);
+      const rows = await Account.findAll({ where: { id: [1, 2] }, order: [['id', 'ASC']] });
+      expect(rows.map((r) => [r.id, r.status, r.note])).to.deep.equal([
+        [1, 'ih', null],
+        [2, 'ih', 'set by a receiver'],
+      ]);
+      // Before receivers only: one before dispatch for both rows, nothing after.
+      expect(recorder.summary(['id', 'status']).map((s) => [s.event, s.oldRecords, s.newRecords])).to.deep.equal([
+        [
+          'beforeUpdate',
+          [
+            { id: 1, status: 'open' },
+            { id: 2, status: 'open' },
+          ],
+          [
+            { id: 1, status: 'ih' },
+            { id: 2, status: 'ih' },
+          ],
+        ],
+      ]);
+    });
+
     it('signals nothing when no row matches', async () => {
       const { result } = await db.log.count(() => Account.update({ status: 'x' }, { where: { id: 999 } }));
       expect(result).to.deep.equal([0]);

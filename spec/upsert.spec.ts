@@ -117,6 +117,34 @@ describe('upsert', () => {
     expect(recorder.events()).to.deep.equal(['validateCreate', 'beforeCreate']);
   });
 
+  it('an upsert without a value for its conflict key inserts, and is a create with the id the database chose', async () => {
+    const [row] = await Account.upsert({ name: 'z', balance: 3 });
+    expect(row.id).to.equal(2);
+    expect(recorder.summary(['id', 'name']).map((s) => [s.event, s.newRecords])).to.deep.equal([
+      ['validateCreate', [{ id: undefined, name: 'z' }]],
+      ['beforeCreate', [{ id: undefined, name: 'z' }]],
+      ['afterCreate', [{ id: 2, name: 'z' }]],
+    ]);
+  });
+
+  it('with update receivers only, an inserting upsert is not signalled and an updating one is', async () => {
+    recorder.off();
+    recorder = new Recorder([Account], ['afterUpdate']);
+    await Account.upsert({ id: 2, name: 'new' });
+    await Account.upsert({ id: 1, name: 'a2' });
+    expect(recorder.summary(['id', 'name']).map((s) => [s.event, s.oldRecords, s.newRecords])).to.deep.equal([
+      ['afterUpdate', [{ id: 1, name: 'a' }], [{ id: 1, name: 'a2' }]],
+    ]);
+    // Before receivers only: they see the update, nothing is delivered after it.
+    recorder.off();
+    recorder = new Recorder([Account], ['beforeUpdate']);
+    await Account.upsert({ id: 1, name: 'a3' });
+    expect(recorder.summary(['id', 'name']).map((s) => [s.event, s.oldRecords, s.newRecords])).to.deep.equal([
+      ['beforeUpdate', [{ id: 1, name: 'a2' }], [{ id: 1, name: 'a3' }]],
+    ]);
+    expect((await Account.findByPk(1))!.name).to.equal('a3');
+  });
+
   it('a before receiver that throws vetoes the upsert', async () => {
     receivers.add(
       bulkSignals.on(Account, 'beforeUpdate', () => {

@@ -1,4 +1,5 @@
 import type { Model, ModelStatic } from 'sequelize';
+import { debugLog } from '../debug';
 import { CALL, isCall, type AnyOptions } from '../call';
 import { installStateOf } from '../install-state';
 import { clsTransaction } from '../internals';
@@ -39,7 +40,9 @@ export function ownArgs(args: unknown[], at: number, model: ModelStatic<Model>, 
  */
 export function reentered(args: unknown[], at: number, name: string, model: ModelStatic<Model>, instance?: Model): boolean {
   const call = (args[at] as AnyOptions | undefined)?.[CALL];
-  return isCall(call) && call.method === name && call.owns(model, instance);
+  const inner = isCall(call) && call.method === name && call.owns(model, instance);
+  if (inner && debugLog.call.enabled) debugLog.call('%s.%s: internal call of its own %s, signalled as part of it', model.name, name, name);
+  return inner;
 }
 
 /**

@@ -10,20 +10,25 @@ const CONTROL = /^(START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT
  */
 export class StatementLog {
   readonly statements: string[] = [];
+  /** Per counted statement, the connection Sequelize names in its log line: `default` outside a transaction. */
+  readonly connections: string[] = [];
   private on = false;
   readonly logging = (sql: string): void => {
     if (!this.on) return;
-    const text = sql.replace(/^Executing \([^)]*\):\s*/, '');
-    if (!CONTROL.test(text)) this.statements.push(text);
+    const [, connection = '', text = sql] = /^Executing \(([^)]*)\):\s*([\s\S]*)$/.exec(sql) ?? [];
+    if (CONTROL.test(text)) return;
+    this.statements.push(text);
+    this.connections.push(connection);
   };
 
   /** Counts the statements `fn` issues. */
-  async count<T>(fn: () => Promise<T>): Promise<{ result: T; count: number; statements: string[] }> {
+  async count<T>(fn: () => Promise<T>): Promise<{ result: T; count: number; statements: string[]; connections: string[] }> {
     this.statements.length = 0;
+    this.connections.length = 0;
     this.on = true;
     try {
       const result = await fn();
-      return { result, count: this.statements.length, statements: [...this.statements] };
+      return { result, count: this.statements.length, statements: [...this.statements], connections: [...this.connections] };
     } finally {
       this.on = false;
     }
