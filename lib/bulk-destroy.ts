@@ -1,4 +1,4 @@
-import type { Model, ModelStatic, Transaction } from 'sequelize';
+import type { Attributes, Model, ModelStatic, Transaction } from 'sequelize';
 import { Op, type WhereOptions } from 'sequelize';
 import { InvalidInputError } from './errors';
 import { valuesOf } from './internals';
@@ -8,11 +8,18 @@ import { ORDER } from './operations/destroy';
 import { OPERATION } from './operations/save';
 import type { SignalCallOptions } from './options';
 
-/** Options of {@link bulkDestroy}. */
+/**
+ * Options of {@link bulkDestroy}.
+ *
+ * @example
+ * await bulkDestroy(Ledger, [4, 5], { force: true, transaction });
+ */
 export interface BulkDestroyOptions extends SignalCallOptions {
+  /** The transaction to delete in; without one (and no CLS transaction) the library opens one. */
   transaction?: Transaction | null;
   /** Paranoid models: delete for real instead of setting `deletedAt`. */
   force?: boolean;
+  /** Sequelize's `logging` for the statements sent. */
   logging?: boolean | ((sql: string, timing?: number) => void);
 }
 
@@ -61,7 +68,7 @@ function valuesOfItem(model: ModelStatic<Model>, item: unknown, index: number): 
  */
 export async function bulkDestroy<M extends Model>(
   model: ModelStatic<M>,
-  items: readonly (M | Row | string | number | bigint)[],
+  items: readonly (M | Partial<Attributes<M>> | string | number | bigint)[],
   options: BulkDestroyOptions = {},
 ): Promise<number> {
   if (!isModelClass(model)) fail(undefined, `expected a model class as the first argument, got ${typeof model}`);

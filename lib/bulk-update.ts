@@ -13,7 +13,12 @@ import type { AttributeName } from './events';
 import { listeningFor } from './listening';
 import type { SignalCallOptions } from './options';
 
-/** Options of {@link bulkUpdate}. */
+/**
+ * Options of {@link bulkUpdate}.
+ *
+ * @example
+ * await bulkUpdate(Account, accounts, { fields: ['balance'], batchSize: 500, transaction });
+ */
 export interface BulkUpdateOptions<M extends Model> extends SignalCallOptions {
   /** The attributes to write on every row. Default: each row's own `changed()` attributes. */
   fields?: readonly AttributeName<M>[];

@@ -2,9 +2,17 @@ import type { Model } from 'sequelize';
 import { sameValue } from './data/diff';
 import { valuesOf } from './internals';
 
-/** One row of a signal as a condition sees it: `old` is absent for creates, `new` for deletes. */
+/**
+ * One row of a signal as a condition sees it: `old` is absent for creates, `new` for deletes.
+ *
+ * @example
+ * // A condition can be tried on a pair directly, e.g. in a unit test of the receiver's filter:
+ * changedTo('status', 'closed').test({ old: Account.build({ status: 'open' }), new: Account.build({ status: 'closed' }) }); // true
+ */
 export interface RowPair {
+  /** The row before the write (`oldRecords[i]`); `undefined` for creates. */
   readonly old: Model | undefined;
+  /** The row after the write (`newRecords[i]`); `undefined` for deletes. */
   readonly new: Model | undefined;
 }
 
@@ -13,13 +21,19 @@ const CONDITION = Symbol.for('sequelize-bulk-signals/condition@1');
 /**
  * A per-row filter for a receiver (`bulkSignals.on(M, event, fn, { when })`). `F` is the attribute names it
  * reads, checked against the model at `on()`.
+ *
+ * @example
+ * const closing: Condition<'status'> = changedTo('status', 'closed');
+ * bulkSignals.on(Account, 'afterUpdate', archive, { when: closing });
  */
 export interface Condition<F extends string = string> {
+  /** @internal Marks a condition built by this library. */
   readonly [CONDITION]: true;
   /** The attributes the condition reads (for type checking against the model). */
   readonly fields: readonly F[];
   /** Human-readable form, e.g. `changed(balance) and not(isEqual(status, "closed"))`. */
   readonly description: string;
+  /** Whether the pair passes. */
   test(pair: RowPair): boolean;
 }
 
@@ -47,7 +61,12 @@ export function changed<F extends string>(field: F): Condition<F> {
   return condition([field], `changed(${field})`, (p) => !sameValue(before(p, field), after(p, field)));
 }
 
-/** `field` changed, and its new value equals `value`. */
+/**
+ * `field` changed, and its new value equals `value`.
+ *
+ * @example
+ * bulkSignals.on(Account, 'afterUpdate', sendFrozenNotice, { when: changedTo('status', 'frozen') });
+ */
 export function changedTo<F extends string>(field: F, value: unknown): Condition<F> {
   return condition(
     [field],
@@ -56,7 +75,12 @@ export function changedTo<F extends string>(field: F, value: unknown): Condition
   );
 }
 
-/** `field` changed, and its old value equals `value`. */
+/**
+ * `field` changed, and its old value equals `value`.
+ *
+ * @example
+ * bulkSignals.on(Account, 'afterUpdate', welcomeBack, { when: changedFrom('status', 'dormant') });
+ */
 export function changedFrom<F extends string>(field: F, value: unknown): Condition<F> {
   return condition(
     [field],
@@ -65,12 +89,22 @@ export function changedFrom<F extends string>(field: F, value: unknown): Conditi
   );
 }
 
-/** The row's value of `field` (the new row's; for deletes the old row's) equals `value`. */
+/**
+ * The row's value of `field` (the new row's; for deletes the old row's) equals `value`.
+ *
+ * @example
+ * bulkSignals.on(Order, 'afterCreate', notifyWarehouse, { when: isEqual('shipping', 'express') });
+ */
 export function isEqual<F extends string>(field: F, value: unknown): Condition<F> {
   return condition([field], `isEqual(${field}, ${JSON.stringify(value)})`, (p) => sameValue(current(p, field), value ?? null));
 }
 
-/** Every condition holds. */
+/**
+ * Every condition holds.
+ *
+ * @example
+ * bulkSignals.on(Account, 'afterUpdate', alert, { when: and(changed('balance'), isEqual('status', 'open')) });
+ */
 export function and<F extends string>(...conditions: Condition<F>[]): Condition<F> {
   return condition(
     conditions.flatMap((c) => c.fields),
@@ -79,7 +113,12 @@ export function and<F extends string>(...conditions: Condition<F>[]): Condition<
   );
 }
 
-/** At least one condition holds. */
+/**
+ * At least one condition holds.
+ *
+ * @example
+ * bulkSignals.on(Account, 'afterUpdate', reindex, { when: or(changed('name'), changed('ownerEmail')) });
+ */
 export function or<F extends string>(...conditions: Condition<F>[]): Condition<F> {
   return condition(
     conditions.flatMap((c) => c.fields),
@@ -88,7 +127,12 @@ export function or<F extends string>(...conditions: Condition<F>[]): Condition<F
   );
 }
 
-/** The condition does not hold. */
+/**
+ * The condition does not hold.
+ *
+ * @example
+ * bulkSignals.on(Account, 'afterUpdate', audit, { when: not(isEqual('status', 'closed')) });
+ */
 export function not<F extends string>(inner: Condition<F>): Condition<F> {
   return condition(inner.fields, `not(${inner.description})`, (p) => !inner.test(p));
 }

@@ -1,9 +1,34 @@
 import type { Attributes, Model, ModelStatic, Transaction } from 'sequelize';
 
-/** Receiver priorities: lower runs first, equal priorities run in registration order. */
-export const Priority = Object.freeze({ HIGHEST: 0, HIGH: 25, NORMAL: 50, LOW: 75, LOWEST: 100 } as const);
+/**
+ * Receiver priorities: lower runs first, equal priorities run in registration order. Any finite number works;
+ * these name the usual steps.
+ *
+ * @example
+ * bulkSignals.on(Account, 'beforeUpdate', normalise, { priority: Priority.HIGH });
+ * bulkSignals.on(Account, 'beforeUpdate', checkLimits); // Priority.NORMAL: runs after normalise
+ */
+export const Priority = Object.freeze({
+  /** 0: runs before everything else. */
+  HIGHEST: 0,
+  /** 25 */
+  HIGH: 25,
+  /** 50: the default. */
+  NORMAL: 50,
+  /** 75 */
+  LOW: 75,
+  /** 100: runs after everything else. */
+  LOWEST: 100,
+} as const);
 
-/** The Sequelize call a signal came from. */
+/**
+ * The Sequelize call a signal came from.
+ *
+ * @example
+ * bulkSignals.on(Account, 'afterUpdate', ({ operation, newRecords }) => {
+ *   if (operation === 'increment') metrics.count('balance.increment', newRecords.length);
+ * });
+ */
 export type Operation =
   | 'create' // Model.create
   | 'save' // instance.save()
@@ -19,10 +44,21 @@ export type Operation =
   | 'bulkDestroy' // bulkDestroy(Model, instancesOrKeys)
   | 'validate'; // instance.validate() called by the application (validate events only)
 
-/** `'instance'` when the call was made on one instance, `'model'` for static (where- or list-based) calls. */
+/**
+ * `'instance'` when the call was made on one instance, `'model'` for static (where- or list-based) calls.
+ *
+ * @example
+ * bulkSignals.on(Account, 'afterDelete', ({ via, oldRecords }) => log(`${via} delete of ${oldRecords.length} row(s)`));
+ */
 export type Via = 'instance' | 'model';
 
-/** The attribute names of a model, from Sequelize's own `Attributes<M>`. */
+/**
+ * The attribute names of a model, from Sequelize's own `Attributes<M>`.
+ *
+ * @example
+ * const watched: AttributeName<Account>[] = ['balance', 'status'];
+ * bulkSignals.on(Account, 'afterUpdate', ({ changedFields }) => changedFields.some((f) => watched.includes(f)));
+ */
 // A conditional type on purpose: it makes TypeScript compare signals structurally, so a receiver typed for any
 // model (`(s: Signal<Model>) => …`) can be registered on a specific one.
 export type AttributeName<M extends Model> = M extends Model ? Extract<keyof Attributes<M>, string> : never;
@@ -40,10 +76,25 @@ export type AttributeName<M extends Model> = M extends Model ? Extract<keyof Att
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by applications through declaration merging
 export interface SignalContext {}
 
-/** `SignalContext` when an application declared one, else `unknown`. */
+/**
+ * `SignalContext` when an application declared one, else `unknown`: the type of `signal.context`.
+ *
+ * @example
+ * function actor(context: ContextValue): string {
+ *   return context?.userId ? `user ${context.userId}` : 'system'; // with SignalContext { userId: number } declared
+ * }
+ */
 export type ContextValue = keyof SignalContext extends never ? unknown : SignalContext | undefined;
 
-/** What every receiver gets: one readonly object per call. */
+/**
+ * What every receiver gets: one readonly object per call.
+ *
+ * @example
+ * bulkSignals.on(Account, 'afterUpdate', async (signal: Signal<Account, 'afterUpdate'>) => {
+ *   const rows = signal.newRecords.map((r, i) => ({ id: r.id, from: signal.oldRecords[i]!.balance, to: r.balance }));
+ *   await AuditLog.bulkCreate(rows, { transaction: signal.transaction });
+ * });
+ */
 export interface Signal<M extends Model, E extends EventName = EventName> {
   /** The event being delivered. */
   readonly event: E;
@@ -75,31 +126,68 @@ export interface Signal<M extends Model, E extends EventName = EventName> {
 /**
  * The one event map: each event name to the payload its receivers get. `on()`, dispatch and the docs derive
  * from it.
+ *
+ * @example
+ * type AccountUpdate = BulkSignalEventMap<Account>['afterUpdate']; // Signal<Account, 'afterUpdate'>
  */
 export interface BulkSignalEventMap<M extends Model> {
+  /** Rows about to be inserted, first: a receiver that throws rejects them (skipped with `bypassValidation`). */
   validateCreate: Signal<M, 'validateCreate'>;
+  /** Rows about to be inserted: what receivers set on `newRecords` is inserted. */
   beforeCreate: Signal<M, 'beforeCreate'>;
+  /** Rows inserted, as the database returned them, inside the write's transaction. */
   afterCreate: Signal<M, 'afterCreate'>;
+  /** Rows about to change (`oldRecords` locked, `newRecords` proposed), first: a receiver that throws rejects them. */
   validateUpdate: Signal<M, 'validateUpdate'>;
+  /** Rows about to change: what receivers set on `newRecords` is written with the update. */
   beforeUpdate: Signal<M, 'beforeUpdate'>;
+  /** Rows changed: `oldRecords[i]` as they were, `newRecords[i]` as the database wrote them. */
   afterUpdate: Signal<M, 'afterUpdate'>;
+  /** Rows about to be deleted (read locked), first: a receiver that throws keeps them. */
   validateDelete: Signal<M, 'validateDelete'>;
+  /** Rows about to be deleted. */
   beforeDelete: Signal<M, 'beforeDelete'>;
+  /** Rows deleted (or soft-deleted: `soft`), as they were. */
   afterDelete: Signal<M, 'afterDelete'>;
 }
 
+/**
+ * The nine events: `validate`, `before`, `after` × `Create`, `Update`, `Delete`.
+ *
+ * @example
+ * const events: EventName[] = ['afterCreate', 'afterUpdate', 'afterDelete'];
+ * for (const event of events) bulkSignals.on(Account, event, audit);
+ */
 export type EventName = keyof BulkSignalEventMap<Model>;
 
-/** The events whose receivers may ask for `onCommit` delivery. */
+/**
+ * The events whose receivers may ask for `onCommit` delivery.
+ *
+ * @example
+ * const published: AfterEventName[] = ['afterCreate', 'afterUpdate'];
+ * for (const event of published) bulkSignals.on(Account, event, publish, { onCommit: true });
+ */
 export type AfterEventName = Extract<EventName, `after${string}`>;
 
-/** A function that receives one event's payload. It may be async; it is awaited before the next one runs. */
+/**
+ * A function that receives one event's payload. It may be async; it is awaited before the next one runs.
+ *
+ * @example
+ * const audit: Receiver<Account, 'afterUpdate'> = ({ changedFields }) => console.log(changedFields);
+ * bulkSignals.on(Account, 'afterUpdate', audit);
+ */
 export type Receiver<M extends Model, E extends EventName> = (signal: BulkSignalEventMap<M>[E]) => unknown;
 
 /** The three operation families and their events in phase order. */
 export type Family = 'Create' | 'Update' | 'Delete';
 export type Phase = 'validate' | 'before' | 'after';
 
+/**
+ * Every event name, in phase order per family.
+ *
+ * @example
+ * for (const event of EVENT_NAMES) bulkSignals.on(Account, event, (s) => log(s.event, s.operation));
+ */
 export const EVENT_NAMES: readonly EventName[] = Object.freeze([
   'validateCreate',
   'beforeCreate',

@@ -2,7 +2,7 @@ export { installBulkSignals } from './install';
 export { bulkUpdate, type BulkUpdateOptions } from './bulk-update';
 export { bulkDestroy, type BulkDestroyOptions } from './bulk-destroy';
 export type { InstallOptions } from './install-state';
-export { bulkSignals, type ReceiverOptions } from './registry';
+export { bulkSignals, type BulkSignals, type ReceiverOptions } from './registry';
 export { Priority, EVENT_NAMES } from './events';
 export { and, changed, changedFrom, changedTo, isEqual, not, or, type Condition, type RowPair } from './conditions';
 export type {

@@ -1,7 +1,15 @@
 import type { Model, Sequelize } from 'sequelize';
 import type { Signal } from './events';
 
-/** Options of `installBulkSignals`. */
+/**
+ * Options of `installBulkSignals`.
+ *
+ * @example
+ * installBulkSignals(sequelize, {
+ *   maxDepth: 4,
+ *   onCommitError: (error, signal) => logger.error({ error, model: signal.model.name, event: signal.event }),
+ * });
+ */
 export interface InstallOptions {
   /**
    * Warn (`process.emitWarning`, code `BULK_SIGNALS_MULTIPLE_RECEIVERS`) when a second receiver is registered

@@ -1,6 +1,10 @@
 /**
  * Per-call options, accepted by every Sequelize write method and typed through module augmentation, so
  * `Account.bulkCreate(rows, { bypassSignals: true })` type-checks.
+ *
+ * @example
+ * await Account.bulkCreate(seedRows, { bypassSignals: true });
+ * await Account.update({ status: 'closed' }, { where: { dormant: true }, bypassValidation: true });
  */
 export interface SignalCallOptions {
   /** No signals at all for this call. */

@@ -17,7 +17,12 @@ import { runInScope } from './scope';
 import { shared } from './shared';
 import { canonicalModel, isModelClass, isUninitialisedModelClass } from './data/model-info';
 
-/** Options of `bulkSignals.on`. `E` is the event, so `onCommit` only type-checks on after events. */
+/**
+ * Options of `bulkSignals.on`. `E` is the event, so `onCommit` only type-checks on after events.
+ *
+ * @example
+ * bulkSignals.on(Account, 'afterUpdate', notify, { priority: Priority.LOW, when: changed('status'), onCommit: true, name: 'notify' });
+ */
 export interface ReceiverOptions<M extends Model = Model, E extends EventName = EventName> {
   /** Lower runs first; see {@link Priority}. Default `Priority.NORMAL` (50). */
   priority?: number;
@@ -251,19 +256,80 @@ function has<M extends Model>(model: ModelStatic<M>, event: EventName): boolean 
 }
 
 /**
- * The process-wide receiver registry.
- *
- * - `on(Model, event, receiver, options?)` registers a receiver and returns a function that removes it;
- * - `off(Model?)` removes every receiver of a model, or of every model; `clear()` is `off()`;
- * - `bypass(fn)` runs `fn` with no signals; `withContext(value, fn)` sets `signal.context` for writes in `fn`;
- * - `has(Model, event)` says whether anyone listens.
+ * The type of {@link bulkSignals}: the process-wide receiver registry and its async scopes.
  *
  * @example
- * const off = bulkSignals.on(Account, 'afterUpdate', ({ oldRecords, newRecords }) => { ... });
- * off(); // unsubscribe
- * await bulkSignals.bypass(() => Account.update({ flagged: false }, { where: {} }));
- * app.use((req, res, next) => bulkSignals.withContext({ userId: req.user.id }, next));
+ * function registerAudit(signals: BulkSignals): () => void {
+ *   return signals.on(Account, 'afterUpdate', audit);
+ * }
  */
-export const bulkSignals = shared('bulk-signals@2', () => Object.freeze({ on, off, clear: () => off(), bypass, withContext, has }));
+export interface BulkSignals {
+  /**
+   * Registers `receiver` for `event` on `model` and returns a function that removes it. Receivers of one event
+   * run one at a time, awaited, by `priority` then registration order; a throw stops the write (before and
+   * validate events) or rejects the call (after events, inside the write's transaction).
+   *
+   * @example
+   * const off = bulkSignals.on(Account, 'afterUpdate', ({ oldRecords, newRecords, changedFields }) => {
+   *   console.log(changedFields, oldRecords.map((r) => r.balance), newRecords.map((r) => r.balance));
+   * });
+   * off(); // unsubscribe
+   */
+  on<M extends Model, E extends EventName>(
+    model: ModelStatic<M>,
+    event: E,
+    receiver: Receiver<M, E>,
+    options?: ReceiverOptions<M, E>,
+  ): () => void;
+  /**
+   * Removes every receiver of `model` (all its events), or with no argument every receiver of every model.
+   *
+   * @example
+   * afterEach(() => bulkSignals.off());
+   */
+  off(model?: ModelStatic<Model>): void;
+  /**
+   * Removes every receiver of every model: `off()`.
+   *
+   * @example
+   * after(() => bulkSignals.clear());
+   */
+  clear(): void;
+  /**
+   * Runs `fn` with no signals for any write inside it: an AsyncLocalStorage scope, so concurrent work outside
+   * it still signals. For one call, pass `{ bypassSignals: true }` instead.
+   *
+   * @example
+   * await bulkSignals.bypass(() => Account.update({ flagged: false }, { where: {} }));
+   */
+  bypass<T>(fn: () => T): T;
+  /**
+   * Runs `fn` with `value` as the signal context: every signal of a write inside it carries
+   * `signal.context === value` (an AsyncLocalStorage scope: isolated between concurrent requests; an inner
+   * `withContext` shadows an outer one until it returns). Declare its type once with {@link SignalContext}.
+   *
+   * @example
+   * app.use((req, res, next) => bulkSignals.withContext({ userId: req.user.id }, next));
+   */
+  withContext<T>(value: ContextValue, fn: () => T): T;
+  /**
+   * Whether `model` has any receiver for `event`.
+   *
+   * @example
+   * if (!bulkSignals.has(Account, 'afterUpdate')) bulkSignals.on(Account, 'afterUpdate', audit);
+   */
+  has<M extends Model>(model: ModelStatic<M>, event: EventName): boolean;
+}
+
+/**
+ * The process-wide receiver registry: `on`, `off`, `clear`, `bypass`, `withContext`, `has` (see
+ * {@link BulkSignals}). One per process, shared by the CommonJS and ESM builds.
+ *
+ * @example
+ * bulkSignals.on(Account, 'afterUpdate', ({ newRecords }) => searchIndex.update(newRecords));
+ */
+export const bulkSignals: BulkSignals = shared('bulk-signals@2', () =>
+  Object.freeze({ on, off, clear: () => off(), bypass, withContext, has }),
+);
 
 export type { BulkSignalEventMap };
