@@ -42,6 +42,11 @@ export default tseslint.config(
     },
   },
   {
+    // The demo is type-checked as an application, with its own tsconfig (the package imported by name).
+    files: ['scripts/demo.ts'],
+    languageOptions: { parserOptions: { projectService: false, project: './scripts/tsconfig.demo.json' } },
+  },
+  {
     files: ['**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -1,5 +1,5 @@
 import type { Attributes, Model, ModelStatic, Transaction } from 'sequelize';
-import { Op, type WhereOptions } from 'sequelize';
+import { Op } from 'sequelize';
 import { InvalidInputError } from './errors';
 import { valuesOf } from './internals';
 import { canonicalModel, internals, isModelClass, keyOf } from './data/model-info';
@@ -91,7 +91,7 @@ export async function bulkDestroy<M extends Model>(
 }
 
 /** A where clause matching exactly these rows by primary key. */
-function whereKeys(model: ModelStatic<Model>, rows: readonly Row[]): WhereOptions {
+function whereKeys(model: ModelStatic<Model>, rows: readonly Row[]): Record<string | symbol, unknown> {
   const pks = internals(model).primaryKeyAttributes;
   if (pks.length === 1) return { [pks[0]!]: { [Op.in]: rows.map((r) => r[pks[0]!]) } };
   return { [Op.or]: rows.map((r) => Object.fromEntries(pks.map((pk) => [pk, r[pk]]))) };

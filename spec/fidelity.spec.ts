@@ -4,6 +4,7 @@ import { bulkSignals, bulkUpdate, type Signal } from '../lib';
 import { serverMajor } from './support/database';
 import { collectWarnings } from './support/helpers';
 import { Receivers, Recorder } from './support/recorder';
+import { sequelizeHas } from './support/sequelize-version';
 import { outcome, plain, useTwins } from './support/twin';
 
 type Any = any;
@@ -493,7 +494,8 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
     expect(recorder.events().filter((e) => e.startsWith('after'))).to.deep.equal([]);
   });
 
-  it('upsert into a partial unique index signals the insert it made', async () => {
+  it('upsert into a partial unique index signals the insert it made', async function () {
+    if (!sequelizeHas('conflictWhere')) this.skip(); // before 6.30 Sequelize ignores conflictWhere: both twins fail alike
     await both((m) => m.Member.upsert({ name: 'John', isUnique: false, bio: 'second' }, { conflictWhere: { isUnique: true } }));
     expect(after('afterCreate').map((s) => s.newRecords.map((r) => [(r as Any).name, (r as Any).bio]))).to.deep.equal([
       [['John', 'second']],

@@ -164,9 +164,9 @@ describe('onCommit delivery', () => {
       sequelizeAfterCommitRan = true;
     });
     await Child.create({ parentId: 404 }, { transaction: t }); // no such parent: fails at COMMIT
-    const { result: error, warnings } = await collectConsoleWarnings(() => rejection(t.commit()));
+    // Sequelize prints its own warning for the failed COMMIT (newer releases): collected, not printed.
+    const { result: error } = await collectConsoleWarnings(() => rejection(t.commit()));
     expect(error).to.have.property('name', 'SequelizeForeignKeyConstraintError');
-    expect(warnings.join('\n')).to.match(/Committing transaction .* failed/, "Sequelize's own console warning");
     expect(sequelizeAfterCommitRan).to.equal(true, 'the Sequelize 6.37 behaviour this library works around');
     expect(delivered).to.deep.equal([]);
     expect(await Child.count()).to.equal(0);

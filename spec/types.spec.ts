@@ -11,9 +11,15 @@ function tsc(project: string): { status: number | null; output: string } {
 }
 
 describe('type tests', () => {
-  it('the library, specs, demo and scripts type-check under the strict settings', function () {
+  it('the library, specs and scripts type-check under the strict settings', function () {
     this.timeout(120000);
     const { status, output } = tsc('tsconfig.json');
+    expect(status, output).to.equal(0);
+  });
+
+  it('the demo type-checks as an application: the package imported by name, its own SignalContext', function () {
+    this.timeout(120000);
+    const { status, output } = tsc('scripts/tsconfig.demo.json');
     expect(status, output).to.equal(0);
   });
 
