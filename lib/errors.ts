@@ -136,14 +136,11 @@ export const NotInstalledError = errors.NotInstalledError;
 export type NotInstalledError = InstanceType<typeof NotInstalledError>;
 
 /**
- * A write was asked for in a form the library cannot signal correctly; nothing was written.
+ * A write was asked for in a form the library cannot signal correctly; nothing was written. Not thrown by
+ * this version (every write path is signalled); kept so code that catches it keeps compiling.
  *
  * @example
- * try {
- *   await Account.update(values, { where });
- * } catch (error) {
- *   if (error instanceof UnsupportedOperationError) await Account.update(values, { where, bypassSignals: true });
- * }
+ * if (error instanceof UnsupportedOperationError) logger.warn(error.message); // never true in 0.2
  * @class
  */
 export const UnsupportedOperationError = errors.UnsupportedOperationError;
