@@ -7,7 +7,7 @@ import { changedFields, type Rows } from './data/diff';
 import { hasPrimaryKey, keyOf, storedAttributes } from './data/model-info';
 import { valuesOf } from './internals';
 import { deferUntilCommit } from './on-commit';
-import { receiversFor, type Entry } from './registry';
+import { appliesTo, receiversFor, type Entry } from './registry';
 import { currentScope, runInScope } from './scope';
 import { beforeEvents } from './listening';
 import { debugLog } from './debug';
@@ -77,6 +77,7 @@ class SignalsOf {
 
   /** The signal for `entry`, or `undefined` when its condition matches no row. */
   for(entry: Entry): Signal<Model> | undefined {
+    if (!appliesTo(entry, this.ctx.model)) return undefined;
     if (!entry.when) return (this.full ??= freezeSignal(this.ctx, this.event, this.rows, this.context));
     const indices = matchingIndices(entry.when, this.rows.newRecords, this.rows.oldRecords);
     if (debugLog.dispatch.enabled) {

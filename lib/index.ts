@@ -1,8 +1,10 @@
 export { installBulkSignals } from './install';
+export { OnSignal, type SignalMethodDecorator } from './on-signal';
 export { bulkUpdate, type BulkUpdateOptions } from './bulk-update';
 export { bulkDestroy, type BulkDestroyOptions } from './bulk-destroy';
 export type { InstallOptions } from './install-state';
-export { bulkSignals, type BulkSignals, type ReceiverOptions } from './registry';
+export { bulkSignals, type BulkSignals } from './bulk-signals';
+export type { ReceiverOptions } from './receiver-options';
 export { Priority, EVENT_NAMES } from './events';
 export { and, changed, changedFrom, changedTo, isEqual, not, or, type Condition, type RowPair } from './conditions';
 export type {

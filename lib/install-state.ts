@@ -77,3 +77,17 @@ function warnOnCommitError(error: unknown, signal: Signal<Model>): void {
   (warning as Error & { code: string }).code = 'BULK_SIGNALS_ON_COMMIT_ERROR';
   process.emitWarning(warning);
 }
+
+/** A Sequelize instance (of any loaded copy of Sequelize, sequelize-typescript's included). */
+export function isSequelize(target: unknown): target is Sequelize {
+  const s = target as Partial<Sequelize> | null;
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.define === 'function' &&
+    typeof s.getQueryInterface === 'function' &&
+    typeof s.getDialect === 'function' &&
+    typeof s.transaction === 'function' &&
+    typeof s.models === 'object'
+  );
+}

@@ -1,7 +1,8 @@
 import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { InstallError } from './errors';
-import { differingOptions, effectiveOptions, installStateOf, markInstalled, type InstallOptions } from './install-state';
+import { differingOptions, effectiveOptions, installStateOf, isSequelize, markInstalled, type InstallOptions } from './install-state';
 import { modelBaseOf } from './internals';
+import { registerDeclared } from './on-signal';
 import { installSeams } from './seams';
 import { installStatementTap } from './statement-tap';
 import type { Original } from './operations/method';
@@ -80,6 +81,7 @@ function patchModelBase(Model: ModelStatic<Model>): void {
     value: function initThenPatch(this: ModelStatic<Model>, ...args: unknown[]) {
       const result = init.apply(this, args);
       patchBetween(this, Model);
+      registerDeclared(this);
       return result;
     },
     writable: true,
@@ -87,19 +89,6 @@ function patchModelBase(Model: ModelStatic<Model>): void {
     enumerable: false,
   });
   Object.defineProperty(Model, PATCHED, { value: true });
-}
-
-function isSequelize(target: unknown): target is Sequelize {
-  const s = target as Partial<Sequelize> | null;
-  return (
-    typeof s === 'object' &&
-    s !== null &&
-    typeof s.define === 'function' &&
-    typeof s.getQueryInterface === 'function' &&
-    typeof s.getDialect === 'function' &&
-    typeof s.transaction === 'function' &&
-    typeof s.models === 'object'
-  );
 }
 
 /**
@@ -125,6 +114,7 @@ export function installBulkSignals(sequelize: Sequelize, options: InstallOptions
   installStatementTap(sequelize);
   installSeams(sequelize);
   markInstalled(sequelize, options);
+  for (const model of Object.values(sequelize.models)) registerDeclared(model);
 }
 
 function checkArguments(sequelize: Sequelize, options: InstallOptions): void {
