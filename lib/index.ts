@@ -1,5 +1,7 @@
 export { installBulkSignals } from './install';
 export { OnSignal, type SignalMethodDecorator } from './on-signal';
+export { auditTrail, type AuditTrailOptions } from './audit-trail';
+export { AuditEntry, type AuditAction, type AuditEntryAttributes } from './audit-entry';
 export { bulkUpdate, type BulkUpdateOptions } from './bulk-update';
 export { bulkDestroy, type BulkDestroyOptions } from './bulk-destroy';
 export type { InstallOptions } from './install-state';
