@@ -6,6 +6,7 @@ import { InvalidInputError } from './errors';
 import { installStateOf } from './install-state';
 import { clsTransaction, internals } from './internals';
 import { canonicalModel } from './data/model-info';
+import { dialectFor } from './dialect';
 import { currentScope, runInScope } from './scope';
 
 /** Options as the wrappers see them: the caller's, with the library's Symbol tags. */
@@ -116,7 +117,8 @@ export async function withTransaction<T>(
 ): Promise<T> {
   const given = options?.transaction ?? (options?.transaction === null ? undefined : clsTransaction(model.sequelize!));
   if (given) return fn(given);
-  return model.sequelize!.transaction((t) => fn(t));
+  // SQLite: IMMEDIATE, so the database's write lock is held from before the old rows are read.
+  return model.sequelize!.transaction(dialectFor(model).ownTransaction(model.sequelize!), (t) => fn(t));
 }
 
 export function contextFor(

@@ -2,6 +2,7 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { InstallError } from './errors';
 import { differingOptions, effectiveOptions, installStateOf, isSequelize, markInstalled, type InstallOptions } from './install-state';
 import { modelBaseOf } from './internals';
+import { SUPPORTED_DIALECTS, attachDialect, type DialectName } from './dialect';
 import { registerDeclared } from './on-signal';
 import { installSeams } from './seams';
 import { installStatementTap } from './statement-tap';
@@ -105,9 +106,10 @@ export function installBulkSignals(sequelize: Sequelize, options: InstallOptions
   checkArguments(sequelize, options);
   if (alreadyInstalled(sequelize, options)) return;
   const dialect = sequelize.getDialect();
-  if (dialect !== 'postgres') {
-    throw new InstallError(`installBulkSignals supports PostgreSQL; this Sequelize instance uses '${dialect}'`);
+  if (!SUPPORTED_DIALECTS.includes(dialect as DialectName)) {
+    throw new InstallError(`installBulkSignals supports ${SUPPORTED_DIALECTS.join(', ')}; this Sequelize instance uses '${dialect}'`);
   }
+  attachDialect(sequelize);
   const base = modelBaseOf(sequelize);
   patchModelBase(base);
   for (const model of Object.values(sequelize.models)) patchBetween(model, base);

@@ -33,6 +33,8 @@ export interface ModelInternals {
   readonly sequelize?: Sequelize;
   readonly rawAttributes: Record<string, AttributeInternals>;
   readonly primaryKeyAttributes: string[];
+  /** The attribute the database numbers itself (`autoIncrement: true`), if any. */
+  readonly autoIncrementAttribute?: string;
   readonly _virtualAttributes: Set<string>;
   readonly _timestampAttributes: { createdAt?: string; updatedAt?: string; deletedAt?: string };
   readonly _readOnlyAttributes?: Set<string>;

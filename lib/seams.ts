@@ -9,8 +9,9 @@ import {
   type QueryInterfaceWrite,
   type Row,
 } from './internals';
-import { canonicalModel, columnOf, columnsToAttributes, storedAttributes } from './data/model-info';
-import { sqlType } from './data/sql';
+import { canonicalModel, columnOf, columnsToAttributes, internals, storedAttributes } from './data/model-info';
+import { typedValue } from './data/sql';
+import { dialectFor } from './dialect';
 import { TAP, type StatementTap } from './statement-tap';
 import { splitValues, writeWhere, type WhereStatement } from './operations/where-write';
 import { writeRow } from './operations/row-write';
@@ -54,8 +55,17 @@ function predictions(
   const out: Record<string, string> = {};
   for (const [column, amount] of Object.entries(columnsToAttributes(model, amounts))) {
     if (!storedAttributes(model).includes(column)) continue;
-    out[column] =
-      `CAST(${qg.quoteIdentifier(columnOf(model, column))} ${sign} ${qg.escape(amount)} AS ${sqlType(model, column, tableName, qg)})`;
+    out[column] = typedValue(model, column, `${qg.quoteIdentifier(columnOf(model, column))} ${sign} ${qg.escape(amount)}`, tableName, qg);
+  }
+  return out;
+}
+
+/** SQL expressions a statement sets a primary key to, to evaluate on the locked rows (where rows are read again by key). */
+function keyExpressions(model: ModelStatic<Model>, columnValues: Row, qg: QueryGenerator): Record<string, string> {
+  const out: Record<string, string> = {};
+  const pks = new Set(internals(model).primaryKeyAttributes);
+  for (const [attribute, value] of Object.entries(columnsToAttributes(model, columnValues))) {
+    if (pks.has(attribute) && isExpression(value)) out[attribute] = qg.escape(value);
   }
   return out;
 }
@@ -139,6 +149,8 @@ function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method)
         limit: supportsLimitOnUpdate ? ((options.limit as number | undefined) ?? undefined) : undefined,
         callerReturns: Boolean(options.returning),
         ...splitValues(model, written, isExpression),
+        // Where rows are read again by key, a key set by an expression is evaluated on the locked rows first.
+        ...(dialectFor(model).tapsStatements ? {} : { predictions: keyExpressions(model, written, qg) }),
         logging: logging(options),
         send: (narrowed, tap) => base.call(self, tableName, values, narrowed, tapped(options, tap), attributes),
       };

@@ -2,6 +2,7 @@ import type { Sequelize } from 'sequelize';
 import { dialectOf, type DialectQuery, type Row } from './internals';
 import { isOwnColumn } from './data/locked-read';
 import { bare } from './data/sql';
+import { sqlDialectOf } from './dialect';
 
 /**
  * A statement tap: how the library reads what one write statement did without changing what Sequelize sees.
@@ -106,11 +107,14 @@ export function installStatementTap(sequelize: Sequelize): void {
   const dialect = dialectOf(sequelize);
   if ((dialect.Query as unknown as Record<symbol, unknown>)[TAPPED]) return;
   const Base = dialect.Query;
+  const tapsStatements = sqlDialectOf(sequelize).tapsStatements;
   class TappedQuery extends Base {
     override async run(sql: string, parameters?: unknown): Promise<unknown> {
       const tap = (this.options as Record<symbol, unknown>)[TAP] as StatementTap | undefined;
       if (!tap || this.options.type !== tap.plan.type) return super.run(sql, parameters);
       if (tap.plan.prepare) await tap.plan.prepare(this.options);
+      // A tap with nothing to return only prepares; so do all taps where statements cannot return rows.
+      if (!tapsStatements || (!tap.plan.returning && !tap.plan.wrap && !tap.plan.callerReturns)) return super.run(sql, parameters);
       const client = this.connection as Client;
       this.connection = capturing(client, tap);
       try {

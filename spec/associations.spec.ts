@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DataTypes, Model, type Sequelize } from 'sequelize';
 import { bulkSignals } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Recorder } from './support/recorder';
 
 class Author extends Model {
@@ -61,9 +61,7 @@ describe('association mutators signal on the model whose rows change', () => {
   let bob: Author;
 
   beforeEach(async () => {
-    await db.sequelize.query(
-      'TRUNCATE asc_enrollments, asc_books, asc_authors, asc_students, asc_courses, asc_profiles, asc_users RESTART IDENTITY CASCADE',
-    );
+    await resetTables(Enrollment, Book, Author, Student, Course, Profile, User);
     [ann, bob] = (await Author.bulkCreate([{ name: 'ann' }, { name: 'bob' }])) as [Author, Author];
     await Book.bulkCreate([
       { title: 'b1', authorId: ann.id },

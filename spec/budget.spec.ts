@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { literal, type Model, type ModelStatic } from 'sequelize';
 import { bulkSignals } from '../lib';
-import { connect, serverMajor, useDatabase, type TestDatabase } from './support/database';
+import { connect, resetTables, serverMajor, type TestDatabase, useDatabase } from './support/database';
 import { Account, Ledger, Tag, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 
@@ -31,7 +31,7 @@ describe('statement budget (1000 rows)', function () {
   after(() => vanilla.sequelize.close());
 
   beforeEach(async () => {
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     await Account.bulkCreate(rows(), { bypassSignals: true });
   });
   afterEach(() => receivers.clear());
@@ -52,7 +52,7 @@ describe('statement budget (1000 rows)', function () {
   for (const [path, run] of Object.entries(paths)) {
     it(`${path} with no receivers issues exactly what vanilla Sequelize issues`, async () => {
       const ours = await db.log.count(() => run(Account));
-      await Account.truncate({ restartIdentity: true, bypassSignals: true });
+      await resetTables(Account);
       await Account.bulkCreate(rows(), { bypassSignals: true });
       const theirs = await vanilla.log.count(() => run(VanillaAccount));
       const shape = (sql: string[]) =>
@@ -184,7 +184,7 @@ describe('statement budget of instance paths (before + after receivers)', () => 
   const receivers = new Receivers();
 
   beforeEach(async () => {
-    await Ledger.truncate({ force: true, restartIdentity: true, bypassSignals: true });
+    await resetTables(Ledger);
     await Ledger.bulkCreate(
       [
         { label: 'a', amount: 1 },

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { bulkSignals } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Account, Tag, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
 
@@ -10,8 +10,8 @@ describe('bulkCreate with conflict options', () => {
   let recorder: Recorder;
 
   beforeEach(async () => {
-    await Tag.truncate({ restartIdentity: true, bypassSignals: true });
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Tag);
+    await resetTables(Account);
     await Tag.bulkCreate(
       [
         { slug: 'a', label: 'A', uses: 1 },

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DataTypes, Model, type CreationOptional, type ModelStatic, type Sequelize } from 'sequelize';
 import { InvalidInputError, bulkDestroy, bulkSignals, bulkUpdate } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Account, Ledger, Membership, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
 import { rejection } from './support/helpers';
@@ -58,7 +58,7 @@ describe('bulkUpdate', () => {
   let recorder: Recorder;
 
   beforeEach(async () => {
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     await Account.bulkCreate(
       [
         { name: 'a', balance: 1 },
@@ -245,7 +245,7 @@ describe('bulkUpdate', () => {
   });
 
   it('pairs composite primary keys', async () => {
-    await Membership.truncate({ bypassSignals: true });
+    await resetTables(Membership);
     const members = await Membership.bulkCreate(
       [
         { groupId: 1, userId: 1, role: 'a' },
@@ -303,7 +303,7 @@ describe('bulkUpdate', () => {
   it('20 000 rows × 6 columns: batches of 1000, one statement each', async function () {
     this.timeout(180000);
     recorder.off();
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     await Account.bulkCreate(
       Array.from({ length: 20000 }, (_, i) => ({ name: `n${i}`, balance: i })),
       { bypassSignals: true },
@@ -333,7 +333,7 @@ describe('bulkDestroy', () => {
   let recorder: Recorder;
 
   beforeEach(async () => {
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     await Account.bulkCreate([{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }], { bypassSignals: true });
     recorder = new Recorder([Account, Ledger, Membership]);
   });
@@ -358,7 +358,7 @@ describe('bulkDestroy', () => {
   });
 
   it('soft-deletes paranoid rows unless forced, and takes composite keys as objects', async () => {
-    await Ledger.truncate({ force: true, restartIdentity: true, bypassSignals: true });
+    await resetTables(Ledger);
     await Ledger.bulkCreate(
       [
         { label: 'x', amount: 1 },
@@ -378,7 +378,7 @@ describe('bulkDestroy', () => {
       [true, [{ id: 2 }]],
       [false, [{ id: 1 }, { id: 2 }]],
     ]);
-    await Membership.truncate({ bypassSignals: true });
+    await resetTables(Membership);
     await Membership.bulkCreate(
       [
         { groupId: 1, userId: 1, role: 'a' },

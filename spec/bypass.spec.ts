@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { bulkSignals } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Recorder } from './support/recorder';
 
@@ -9,7 +9,7 @@ describe('bypass', () => {
   let recorder: Recorder;
 
   async function seed(): Promise<void> {
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     await Account.bulkCreate(
       [
         { name: 'a', balance: 1 },

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { literal } from 'sequelize';
 import { InvalidInputError, bulkSignals, type Signal } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 
@@ -12,7 +12,7 @@ describe('chunked where-writes (chunkSize)', () => {
 
   beforeEach(async () => {
     chunks = [];
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     await Account.bulkCreate(
       Array.from({ length: 1000 }, (_, i) => ({ name: `n${i}`, balance: i })),
       { bypassSignals: true },

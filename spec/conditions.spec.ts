@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Op } from 'sequelize';
 import { InvalidReceiverError, and, bulkSignals, changed, changedFrom, changedTo, isEqual, not, or, type Signal } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 
@@ -20,7 +20,7 @@ describe('receiver conditions', () => {
 
   beforeEach(async () => {
     got = [];
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     await Account.bulkCreate(
       [
         { name: 'a', balance: 10, status: 'open' },

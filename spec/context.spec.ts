@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { bulkSignals } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 
@@ -11,7 +11,7 @@ describe('signal context', () => {
 
   beforeEach(async () => {
     seen = [];
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     receivers.add(
       bulkSignals.on(Account, 'afterCreate', (s) => {
         seen.push([`now:${s.newRecords[0]!.name}`, s.context]);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { bulkSignals, type Signal } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
 
@@ -16,7 +16,7 @@ describe('create events', () => {
   let recorder: Recorder;
 
   beforeEach(async () => {
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     recorder = new Recorder([Account]);
   });
   afterEach(() => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import createDebug from 'debug';
 import { format } from 'node:util';
 import { bulkSignals, changedTo } from '../lib';
-import { serverMajor, useDatabase } from './support/database';
+import { resetTables, serverMajor, useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 
@@ -31,7 +31,7 @@ describe('debug logging (DEBUG=sequelize-bulk-signals:*)', () => {
   const receivers = new Receivers();
 
   beforeEach(async () => {
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     await Account.bulkCreate(
       [
         { name: 'a', balance: 10 },

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Op } from 'sequelize';
 import { bulkSignals } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Account, Ledger, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
 
@@ -13,7 +13,7 @@ describe('delete events', () => {
   let recorder: Recorder;
 
   beforeEach(async () => {
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     await Account.bulkCreate(
       [
         { name: 'c', balance: 3 },
@@ -92,7 +92,7 @@ describe('delete events', () => {
 
   describe('paranoid models', () => {
     beforeEach(async () => {
-      await Ledger.truncate({ force: true, restartIdentity: true, bypassSignals: true });
+      await resetTables(Ledger);
       await Ledger.bulkCreate(
         [
           { label: 'x', amount: 1 },

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DataTypes, Sequelize, type Model, type ModelStatic } from 'sequelize';
 import { InvalidReceiverError, NotInstalledError, Priority, bulkSignals, changedTo, type Signal } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { collectWarnings, rejection } from './support/helpers';
 import { Account, Ledger, Membership, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
@@ -23,9 +23,9 @@ describe('receivers for every model: bulkSignals.on(sequelize, …)', () => {
 
   beforeEach(async () => {
     seen = [];
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Ledger.truncate({ restartIdentity: true, force: true, bypassSignals: true });
-    await Membership.truncate({ bypassSignals: true });
+    await resetTables(Account);
+    await resetTables(Ledger);
+    await resetTables(Membership);
   });
   afterEach(() => receivers.clear());
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DataTypes, Model, literal, type ModelStatic, type Sequelize } from 'sequelize';
 import { bulkDestroy, bulkSignals, bulkUpdate, type Signal } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Receivers } from './support/recorder';
 
 /** Reserved words, spaces and quotes in names, a BIGINT key, and every value type with a JS mapping of its own. */
@@ -88,8 +88,8 @@ describe('odd schemas on every path', () => {
 
   beforeEach(async () => {
     delivered = [];
-    await Odd.truncate({ restartIdentity: true, bypassSignals: true });
-    await Thing.truncate({ force: true, bypassSignals: true });
+    await resetTables(Odd);
+    await resetTables(Thing);
     listen(Odd);
     listen(Thing);
   });

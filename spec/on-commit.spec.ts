@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DataTypes, Deferrable, Model, type Sequelize } from 'sequelize';
 import { InvalidReceiverError, Priority, bulkSignals, type Signal } from '../lib';
-import { connect, useDatabase } from './support/database';
+import { connect, resetTables, useDatabase } from './support/database';
 import { collectConsoleWarnings, collectWarnings, rejection } from './support/helpers';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
@@ -46,8 +46,8 @@ describe('onCommit delivery', () => {
 
   beforeEach(async () => {
     delivered = [];
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Child.truncate({ bypassSignals: true });
+    await resetTables(Account);
+    await resetTables(Child);
   });
   afterEach(() => receivers.clear());
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { literal } from 'sequelize';
 import { RecursionLimitError, bulkSignals, installBulkSignals } from '../lib';
-import { connect, useDatabase } from './support/database';
+import { connect, resetTables, useDatabase } from './support/database';
 import { Account, Ledger, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 
@@ -10,8 +10,8 @@ describe('recursion guard', () => {
   const receivers = new Receivers();
 
   beforeEach(async () => {
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Ledger.truncate({ restartIdentity: true, force: true, bypassSignals: true });
+    await resetTables(Account);
+    await resetTables(Ledger);
     await Account.bulkCreate([{ name: 'a', balance: 0 }], { bypassSignals: true });
   });
   afterEach(() => receivers.clear());

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { QueryTypes, literal } from 'sequelize';
 import { bulkSignals, bulkUpdate, type Signal } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 import { collectConsoleWarnings, random, rejection } from './support/helpers';
@@ -11,7 +11,7 @@ describe('reliability', () => {
   const receivers = new Receivers();
 
   beforeEach(async () => {
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     await Account.bulkCreate(
       Array.from({ length: 20 }, (_, i) => ({ name: `r${i + 1}`, balance: 0, note: `r${i + 1}` })),
       { bypassSignals: true },

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { literal } from 'sequelize';
 import { bulkSignals, type Signal } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 import { rejection } from './support/helpers';
@@ -11,7 +11,7 @@ describe('transactions', () => {
   const receivers = new Receivers();
 
   beforeEach(async () => {
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
     await Account.bulkCreate(
       [
         { name: 'a', balance: 10 },

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { bulkSignals } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Account, Membership, Tag, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
 
@@ -10,9 +10,9 @@ describe('upsert', () => {
   let recorder: Recorder;
 
   beforeEach(async () => {
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Membership.truncate({ bypassSignals: true });
-    await Tag.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
+    await resetTables(Membership);
+    await resetTables(Tag);
     await Account.bulkCreate([{ name: 'a', balance: 1 }], { bypassSignals: true });
     recorder = new Recorder([Account, Membership, Tag]);
   });

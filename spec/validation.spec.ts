@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { literal, type Model, type ModelStatic } from 'sequelize';
 import { bulkDestroy, bulkSignals, bulkUpdate } from '../lib';
-import { useDatabase } from './support/database';
+import { resetTables, useDatabase } from './support/database';
 import { Account, Ledger, Tag, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
 
@@ -79,9 +79,9 @@ describe('validation events', () => {
   }
 
   beforeEach(async () => {
-    await Account.truncate({ restartIdentity: true, bypassSignals: true });
-    await Ledger.truncate({ restartIdentity: true, force: true, bypassSignals: true });
-    await Tag.truncate({ restartIdentity: true, bypassSignals: true });
+    await resetTables(Account);
+    await resetTables(Ledger);
+    await resetTables(Tag);
     await Account.bulkCreate(
       [
         { name: 'a', balance: 1 },

@@ -1,7 +1,8 @@
 import type { Model, ModelStatic } from 'sequelize';
 import type { QueryGenerator, Row } from '../internals';
 import { columnOf, internals, storedAttributes } from './model-info';
-import { sqlType } from './sql';
+import { dialectFor } from '../dialect';
+import { typedValue } from './sql';
 
 /**
  * The condition a locked lookup reads the rows an INSERT … ON CONFLICT would conflict with: for each key set,
@@ -30,15 +31,18 @@ export function conflictLookupSql(
       continue;
     }
     const columns = storedAttributes(model);
-    const values = complete.map(
-      (v) =>
-        `(${columns.map((a) => `CAST(${v[a] === undefined ? 'NULL' : qg.escape(v[a], attributes[a])} AS ${sqlType(model, a, tableName, qg)})`).join(', ')})`,
+    const values = complete.map((v) =>
+      columns.map((a) => typedValue(model, a, v[a] === undefined ? 'NULL' : qg.escape(v[a], attributes[a]), tableName, qg)),
     );
-    clauses.push(
-      `${left} IN (SELECT ${key.map(quote).join(', ')} FROM (VALUES ${values.join(', ')}) AS ${qg.quoteIdentifier('__bs_new')}(${columns.map(quote).join(', ')}) WHERE ${conflictWhere})`,
+    const table = dialectFor(model).rowsTable(
+      values,
+      columns.map((a) => columnOf(model, a)),
+      '__bs_new',
+      qg,
     );
+    clauses.push(`${left} IN (SELECT ${key.map(quote).join(', ')} FROM ${table} WHERE ${conflictWhere})`);
   }
-  if (clauses.length === 0) return 'FALSE';
+  if (clauses.length === 0) return '1 = 0';
   const any = clauses.length === 1 ? clauses[0]! : clauses.map((c) => `(${c})`).join(' OR ');
   return conflictWhere ? `(${any}) AND (${conflictWhere})` : any;
 }

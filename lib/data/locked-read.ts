@@ -1,7 +1,8 @@
 import { QueryTypes, type Model, type ModelStatic, type Transaction } from 'sequelize';
 import type { QueryGenerator, Row } from '../internals';
+import { dialectFor } from '../dialect';
 import { CTID, columnOf, hasPrimaryKey, storedAttributes } from './model-info';
-import { generatorFor, identityAfterSql, identitySql } from './sql';
+import { generatorFor, identityAfterSql, identitySql, rowIdOf } from './sql';
 
 /** Which version of a row a column list reads: old, new, predicted (an expression evaluated on the locked row), or extra (xmax). */
 export type Side = 'o' | 'n' | 'p' | 'x';
@@ -19,7 +20,7 @@ export function selectList(model: ModelStatic<Model>, qg: QueryGenerator, side: 
   const columns = storedAttributes(model).map(
     (a, i) => `${prefix}${qg.quoteIdentifier(columnOf(model, a))} AS ${qg.quoteIdentifier(aliasOf(side, i))}`,
   );
-  if (!hasPrimaryKey(model)) columns.push(`${prefix}ctid AS ${qg.quoteIdentifier(aliasOf(side, 'ctid'))}`);
+  if (!hasPrimaryKey(model)) columns.push(`${prefix}${rowIdOf(model).column} AS ${qg.quoteIdentifier(aliasOf(side, 'ctid'))}`);
   return columns.join(', ');
 }
 
@@ -27,10 +28,11 @@ export function selectList(model: ModelStatic<Model>, qg: QueryGenerator, side: 
 export function parseRow(model: ModelStatic<Model>, row: Row, side: Side): Row | undefined {
   const out: Row = {};
   let present = false;
+  const dialect = dialectFor(model);
   storedAttributes(model).forEach((a, i) => {
     const value = row[aliasOf(side, i)];
     if (value !== null && value !== undefined) present = true;
-    out[a] = value;
+    out[a] = dialect.readValue(model, a, value);
   });
   if (!hasPrimaryKey(model)) {
     out[CTID] = row[aliasOf(side, 'ctid')];
@@ -76,7 +78,7 @@ export function lockedSelectSql(target: LockTarget, side: Side, options: LockOpt
   }
   return (
     `SELECT ${list} FROM ${qg.quoteTable(target.tableName)}${conditions ? ` WHERE ${conditions}` : ''}` +
-    ` ORDER BY ${identitySql(model, qg).join(', ')}${options.limit != null ? ` LIMIT ${Number(options.limit)}` : ''} FOR UPDATE`
+    ` ORDER BY ${identitySql(model, qg).join(', ')}${options.limit != null ? ` LIMIT ${Number(options.limit)}` : ''}${dialectFor(model).lockSuffix}`
   );
 }
 

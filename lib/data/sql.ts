@@ -1,5 +1,8 @@
 import { literal, type Model, type ModelStatic } from 'sequelize';
+import { UnsupportedOperationError } from '../errors';
 import { generatorOf, internals, type QueryGenerator, type Row } from '../internals';
+import { dialectFor } from '../dialect';
+import type { RowId } from '../dialect/sql-dialect';
 import { CTID, columnOf, hasPrimaryKey, identityOf } from './model-info';
 
 export type { QueryGenerator };
@@ -8,33 +11,37 @@ export function generatorFor(model: ModelStatic<Model>): QueryGenerator {
   return generatorOf(model.sequelize!);
 }
 
-/**
- * The SQL type to cast a value to, so that NULLs, JSON, enums and arrays land with the column's type. Enum
- * types are named with the table's schema (`Model.schema('tenant')` tables have their own enum types).
- */
-export function sqlType(model: ModelStatic<Model>, attribute: string, tableName: unknown, qg: QueryGenerator): string {
-  const type = internals(model).rawAttributes[attribute]!.type as { key?: string; toSql?: () => string; type?: { key?: string } };
-  if (type.key === 'ENUM' && qg.pgEnumName) return qg.pgEnumName(tableName, columnOf(model, attribute));
-  if (type.key === 'ARRAY' && type.type?.key === 'ENUM' && qg.pgEnumName)
-    return `${qg.pgEnumName(tableName, columnOf(model, attribute))}[]`;
-  return type.toSql ? type.toSql() : String(type.key);
+/** A value as SQL typed as the attribute's column (see `SqlDialect.typed`). */
+export function typedValue(model: ModelStatic<Model>, attribute: string, valueSql: string, tableName: unknown, qg: QueryGenerator): string {
+  return dialectFor(model).typed(valueSql, model, attribute, tableName, qg);
+}
+
+/** How rows of a model without a primary key are told apart on this dialect — or a typed error where they cannot be. */
+export function rowIdOf(model: ModelStatic<Model>): RowId {
+  const rowId = dialectFor(model).rowId;
+  if (rowId) return rowId;
+  throw new UnsupportedOperationError(
+    `${model.name} has no primary key, and on ${dialectFor(model).name} rows without one cannot be told apart, so its writes ` +
+      'cannot be signalled; give it a primary key, or write it with bypassSignals. Nothing was written.',
+    { modelName: model.name },
+  );
 }
 
 /** The quoted columns that identify a row (`ctid` for a model without a primary key). */
 export function identitySql(model: ModelStatic<Model>, qg: QueryGenerator, prefix = ''): string[] {
-  if (!hasPrimaryKey(model)) return [`${prefix}ctid`];
+  if (!hasPrimaryKey(model)) return [`${prefix}${rowIdOf(model).column}`];
   return internals(model).primaryKeyAttributes.map((pk) => `${prefix}${qg.quoteIdentifier(columnOf(model, pk))}`);
 }
 
-/** One identity value as SQL (a `ctid` is a `tid` literal). */
+/** One identity value as SQL (a row id as the dialect writes it). */
 function identityValue(model: ModelStatic<Model>, attribute: string, value: unknown, qg: QueryGenerator): string {
-  if (attribute === CTID) return `${qg.escape(String(value))}::tid`;
+  if (attribute === CTID) return rowIdOf(model).literal(value, qg);
   return qg.escape(value, internals(model).rawAttributes[attribute]);
 }
 
-/** `(id columns) IN ((…), …)` for these rows — `FALSE` for none — as SQL. */
+/** `(id columns) IN ((…), …)` for these rows — `1 = 0` for none — as SQL. */
 export function identityInSql(model: ModelStatic<Model>, rows: readonly Row[], qg: QueryGenerator): string {
-  if (rows.length === 0) return 'FALSE';
+  if (rows.length === 0) return '1 = 0';
   const ids = identityOf(model);
   const columns = identitySql(model, qg);
   const tuples = rows.map((row) => {

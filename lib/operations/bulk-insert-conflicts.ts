@@ -4,7 +4,11 @@ import type { WriteCall } from '../call';
 import { emit, emitAfter, rowsOf } from '../dispatch';
 import { eventName, type Family } from '../events';
 import { ConcurrentWriteError } from '../errors';
-import { generatorOf, internals, serverMajor, valuesOf, type QueryGenerator, type Row } from '../internals';
+import { generatorOf, internals, valuesOf, type QueryGenerator, type Row } from '../internals';
+import { dialectFor } from '../dialect';
+import { InsertedRows } from '../data/inserted-rows';
+import { rereadRows } from '../data/reread';
+import { queryOf, untapped } from './bulk-insert';
 import type { Listening } from '../listening';
 import { conflictLookupSql } from '../data/conflicts';
 import { copyValues } from '../data/diff';
@@ -65,10 +69,17 @@ export async function insertWithConflicts(
     create: call.as('Create'),
     update: updating ? call.as('Update') : { ctx: call.ctx, listening: undefined },
   };
+  return strategyFor(c)(c);
+}
+
+/** Which of the four ways a conflicting insert is signalled, from the dialect and whether before receivers listen. */
+function strategyFor(c: Conflicts): (c: Conflicts) => Promise<unknown> {
   const before = Boolean(c.create.listening?.before || c.update.listening?.before);
-  if (!updating && !before) return insertIgnoring(c);
-  if (serverMajor(model.sequelize!) >= 18 && !before) return insertReturningOld(c);
-  return insertAfterLookup(c);
+  const dialect = dialectFor(c.model);
+  if (!dialect.tapsStatements) return insertAfterLookupThenRead;
+  if (!c.updating && !before) return insertIgnoring;
+  if (dialect.returnsOld() && !before) return insertReturningOld;
+  return insertAfterLookup;
 }
 
 async function emitCreated(c: Conflicts, rows: Row[]): Promise<void> {
@@ -117,7 +128,7 @@ async function insertReturningOld(c: Conflicts): Promise<unknown> {
  */
 function conflictKeys(model: ModelStatic<Model>, options: Row): string[][] {
   const toAttributes = (columns: readonly string[]) => columns.map((c) => attributeOfColumn(model, c) ?? c);
-  if (options.updateOnDuplicate) return [toAttributes(options.upsertKeys as string[])];
+  if (options.updateOnDuplicate && !dialectFor(model).conflictsOnAnyUniqueKey) return [toAttributes(options.upsertKeys as string[])];
   const info = internals(model);
   const sets = [info.primaryKeyAttributes, ...Object.values(info.uniqueKeys).map((k) => toAttributes(k.fields))];
   for (const index of info._indexes) {
@@ -186,8 +197,13 @@ async function beforePhases(c: Conflicts, proposals: readonly Proposal[]): Promi
   return proposals.map((p, k) => p.news.map((r, n) => editsOf(valuesOf(r), snapshots[k]![n]!, attributes)));
 }
 
-/** Before receivers, or updates before PostgreSQL 18: a locked lookup, the before phases, the statement, the edits. */
-async function insertAfterLookup(c: Conflicts): Promise<unknown> {
+interface Prepared extends Classified {
+  /** Per update, the receivers' edits the statement does not carry (written after it). */
+  readonly laterEdits: Row[];
+}
+
+/** The locked lookup and the before phases; receivers' edits written into Sequelize's rows where they can ride. */
+async function lookupAndBefore(c: Conflicts): Promise<Prepared> {
   const { inserts, updates } = await classify(c);
   const updateFields = c.updating ? (c.options.updateOnDuplicate as string[]).map((col) => attributeOfColumn(c.model, col) ?? col) : [];
   const created = buildRecords(
@@ -216,6 +232,12 @@ async function insertAfterLookup(c: Conflicts): Promise<unknown> {
     );
     return pick(edits, (a) => !updateFields.includes(a));
   });
+  return { inserts, updates, laterEdits };
+}
+
+/** Before receivers, or updates before PostgreSQL 18: a locked lookup, the before phases, the statement, the edits. */
+async function insertAfterLookup(c: Conflicts): Promise<unknown> {
+  const { inserts, updates, laterEdits } = await lookupAndBefore(c);
   const xmax = c.qg.quoteIdentifier(aliasOf('x', 0));
   const tap = new StatementTap({
     type: 'INSERT',
@@ -226,6 +248,52 @@ async function insertAfterLookup(c: Conflicts): Promise<unknown> {
   const { insertedRows, updatedRows } = outcome(c, tap.rows ?? [], inserts.length, updates.length);
   const written = await writeLaterEdits(c, result, updatedRows, laterEdits);
   await emitCreated(c, insertedRows);
+  await emitUpdated(
+    c,
+    updates.map((u) => u.old),
+    written,
+  );
+  return result;
+}
+
+/**
+ * Where the INSERT cannot return rows: the locked lookup (it also keeps concurrent writers of those keys out:
+ * InnoDB's locks cover the gaps of missing keys, SQLite's write lock the whole database), the before phases,
+ * Sequelize's statement as it is, then the inserted rows found again (by key, or the numbers the database gave
+ * them) and the updated ones read by key.
+ */
+async function insertAfterLookupThenRead(c: Conflicts): Promise<unknown> {
+  const { inserts, updates, laterEdits } = await lookupAndBefore(c);
+  const query = queryOf(c.call, c.options);
+  const wanted = inserts.length > 0 && c.create.listening?.after;
+  const inserted = wanted
+    ? new InsertedRows(
+        c.model,
+        c.tableName,
+        inserts.map((i) => c.records[i]!),
+        c.records.length,
+        query,
+      )
+    : undefined;
+  await inserted?.prepare();
+  const result = await c.send(untapped());
+  const insertedRows = inserted ? await inserted.rows() : [];
+  const updatedRaw = await rereadRows(
+    c.model,
+    c.tableName,
+    updates.map((u) => u.old),
+    query,
+  );
+  const byKey = new Map(updatedRaw.map((r) => parseRow(c.model, r, 'n')!).map((r) => [keyOf(c.model, r), r]));
+  const updatedRows = updates.map((u) => byKey.get(keyOf(c.model, u.old)));
+  if (insertedRows.some((r) => !r) || updatedRows.some((r) => !r)) {
+    throw new ConcurrentWriteError(
+      `${c.model.name}.bulkCreate: rows the locked lookup predicted are not where it said after the write; nothing was written. Retry the call.`,
+      { modelName: c.model.name, event: 'afterCreate' },
+    );
+  }
+  const written = await writeLaterEdits(c, result, updatedRows as Row[], laterEdits);
+  await emitCreated(c, insertedRows as Row[]);
   await emitUpdated(
     c,
     updates.map((u) => u.old),

@@ -1,6 +1,6 @@
-import type { Model, ModelStatic } from 'sequelize';
+import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { WriteCall, contextFor, isCall } from '../call';
-import { emitAfter, emitBefore, rowsOf } from '../dispatch';
+import { emitAfter, emitBefore, rowsOf, type OperationContext } from '../dispatch';
 import { generatorOf, instanceInternals, type Row } from '../internals';
 import { listeningFor } from '../listening';
 import { currentScope } from '../scope';
@@ -9,6 +9,8 @@ import { parseRow, selectList } from '../data/locked-read';
 import { canonicalModel, columnOf, columnsToAttributes, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
 import { StatementTap } from '../statement-tap';
+import { dialectFor } from '../dialect';
+import { InsertedRows } from '../data/inserted-rows';
 import { editsOf } from './where-write';
 import { insertWithConflicts } from './bulk-insert-conflicts';
 
@@ -34,9 +36,50 @@ export function includedInsertCall(options: Row): WriteCall | undefined {
   return new WriteCall(contextFor(target, 'Create', 'bulkCreate', 'model', outer.ctx.transaction, outer.ctx.options), listening, 'list');
 }
 
+/** A tap that changes nothing (Sequelize's statement as it is). */
+export function untapped(): StatementTap {
+  return new StatementTap({ type: 'INSERT', callerReturns: false });
+}
+
+/** The library's own statements of a call: its transaction and the caller's logging. */
+export function queryOf(call: WriteCall, options: Row): { transaction: Transaction; logging?: never; benchmark?: boolean } {
+  return {
+    transaction: call.ctx.transaction,
+    ...(options.logging === undefined ? {} : { logging: options.logging as never }),
+    ...(options.benchmark === undefined ? {} : { benchmark: options.benchmark as boolean }),
+  };
+}
+
 /** Writes receivers' edits of proposed records back into Sequelize's column-keyed rows. */
 function writeBack(model: ModelStatic<Model>, record: Row, edits: Row): void {
   for (const [a, v] of Object.entries(edits)) record[columnOf(model, a)] = v;
+}
+
+/** No RETURNING through Sequelize (MariaDB, MySQL, SQLite): the inserted rows are found by key and read back. */
+async function insertThenRead(
+  call: WriteCall,
+  statement: BulkInsertStatement,
+  send: (tap: StatementTap) => Promise<unknown>,
+): Promise<unknown> {
+  const { model, ctx } = call;
+  const inserted = new InsertedRows(model, statement.tableName, statement.records, statement.records.length, queryOf(call, statement.options));
+  await inserted.prepare();
+  const result = await send(untapped());
+  const rows = (await inserted.rows()).filter((r): r is Row => r !== undefined);
+  if (rows.length > 0) await emitAfter(ctx, rowsOf(ctx, [], buildRecords(model, rows, true)));
+  return result;
+}
+
+/** The before phase on records built from the rows about to be inserted; receivers' edits written into those rows. */
+async function beforeBulkInsert(ctx: OperationContext, model: ModelStatic<Model>, records: Row[]): Promise<void> {
+  const attributes = storedAttributes(model);
+  const proposed = buildRecords(
+    model,
+    records.map((r) => columnsToAttributes(model, r)),
+  );
+  const snapshots = proposed.map((p) => copyValues(instanceInternals(p).dataValues, attributes));
+  await emitBefore(ctx, rowsOf(ctx, [], proposed));
+  proposed.forEach((p, i) => writeBack(model, records[i]!, editsOf(instanceInternals(p).dataValues, snapshots[i]!, attributes)));
 }
 
 /**
@@ -50,30 +93,30 @@ export async function writeBulkInsert(
   statement: BulkInsertStatement,
   send: (tap: StatementTap) => Promise<unknown>,
 ): Promise<unknown> {
-  const { options } = statement;
-  if (options.updateOnDuplicate || options.ignoreDuplicates) return insertWithConflicts(call, statement, send);
+  if (statement.options.updateOnDuplicate || statement.options.ignoreDuplicates) return insertWithConflicts(call, statement, send);
   const model = call.model;
   const { ctx, listening } = call.as('Create');
-  if (!listening) return send(new StatementTap({ type: 'INSERT', callerReturns: true }));
-  const attributes = storedAttributes(model);
-  if (listening.before) {
-    const proposed = buildRecords(
-      model,
-      statement.records.map((r) => columnsToAttributes(model, r)),
-    );
-    const snapshots = proposed.map((p) => copyValues(instanceInternals(p).dataValues, attributes));
-    await emitBefore(ctx, rowsOf(ctx, [], proposed));
-    proposed.forEach((p, i) =>
-      writeBack(model, statement.records[i]!, editsOf(instanceInternals(p).dataValues, snapshots[i]!, attributes)),
-    );
-  }
+  if (!listening) return send(untapped());
+  if (listening.before) await beforeBulkInsert(ctx, model, statement.records);
+  if (!dialectFor(model).tapsStatements) return listening.after ? insertThenRead(call, statement, send) : send(untapped());
+  return insertReturning(call, statement, send, Boolean(listening.after));
+}
+
+/** PostgreSQL: the INSERT returns the inserted rows, database defaults and all. */
+async function insertReturning(
+  call: WriteCall,
+  statement: BulkInsertStatement,
+  send: (tap: StatementTap) => Promise<unknown>,
+  after: boolean,
+): Promise<unknown> {
+  const { model, ctx } = call;
   const tap = new StatementTap({
     type: 'INSERT',
-    callerReturns: Boolean(options.returning),
+    callerReturns: Boolean(statement.options.returning),
     returning: selectList(model, generatorOf(model.sequelize!), 'n'),
   });
   const result = await send(tap);
   const rows = (tap.rows ?? []).map((r) => parseRow(model, r, 'n')!);
-  if (listening.after && rows.length > 0) await emitAfter(ctx, rowsOf(ctx, [], buildRecords(model, rows, true)));
+  if (after && rows.length > 0) await emitAfter(ctx, rowsOf(ctx, [], buildRecords(model, rows, true)));
   return result;
 }

@@ -2,7 +2,9 @@ import type { Model, ModelStatic, Transaction } from 'sequelize';
 import type { WriteCall } from '../call';
 import { instanceInternals, mapWhereFields, type Row } from '../internals';
 import { parseRow, readLocked, selectList } from '../data/locked-read';
-import { canonicalModel } from '../data/model-info';
+import { canonicalModel, identityOf } from '../data/model-info';
+import { rereadRows } from '../data/reread';
+import { dialectFor } from '../dialect';
 import { currentValues, missingAttributes, previousValues } from '../data/records';
 import { generatorFor } from '../data/sql';
 import { StatementTap } from '../statement-tap';
@@ -28,6 +30,7 @@ export async function writeRow(
     call.written.set(instance, currentValues(model, instance));
     return result;
   }
+  if (!dialectFor(model).tapsStatements) return writeRowThenRead(call, instance, type, options, send);
   const side = type === 'DELETE' ? 'o' : 'n';
   const tap = new StatementTap({
     type,
@@ -37,6 +40,35 @@ export async function writeRow(
   const result = await send(tap);
   const row = tap.rows?.[0];
   if (row) call.written.set(instance, parseRow(model, row, side)!);
+  return result;
+}
+
+/**
+ * Where statements cannot return rows: an INSERT or UPDATE is followed by a read of the row by its key (the
+ * library holds it until COMMIT); a DELETE is preceded by a locked read of the row it removes.
+ */
+async function writeRowThenRead(
+  call: WriteCall,
+  instance: Model,
+  type: RowStatement,
+  options: Row,
+  send: (tap: StatementTap | undefined) => Promise<unknown>,
+): Promise<unknown> {
+  const model = call.model;
+  const query = { transaction: call.ctx.transaction, logging: options.logging };
+  if (type === 'DELETE') {
+    const row = await lockRow(instance, query);
+    const result = await send(undefined);
+    if (row) call.written.set(instance, row);
+    return result;
+  }
+  const result = await send(undefined);
+  const key = Object.fromEntries(identityOf(model).map((a) => [a, instanceInternals(instance).dataValues[a]]));
+  const [raw] = await rereadRows(model, tableOf(instance), [key], {
+    transaction: call.ctx.transaction,
+    ...(options.logging === undefined ? {} : { logging: options.logging as never }),
+  });
+  if (raw) call.written.set(instance, parseRow(model, raw, 'n')!);
   return result;
 }
 

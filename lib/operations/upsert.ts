@@ -1,14 +1,16 @@
-import type { Model, ModelStatic } from 'sequelize';
+import { QueryTypes, type Model, type ModelStatic } from 'sequelize';
 import { CALL, WriteCall, contextFor, runFor, withTransaction, type AnyOptions } from '../call';
 import { emitAfter, emitBefore, rowsOf } from '../dispatch';
 import type { Family } from '../events';
 import { ConcurrentWriteError } from '../errors';
-import { generatorOf, serverMajor, valuesOf, type QueryGenerator, type Row } from '../internals';
+import { generatorOf, valuesOf, type QueryGenerator, type Row } from '../internals';
+import { dialectFor } from '../dialect';
+import { rereadRows } from '../data/reread';
 import { listeningFor } from '../listening';
 import { copyValues } from '../data/diff';
 import { aliasOf, parseRow, readLocked, selectList } from '../data/locked-read';
 import { conflictLookupSql } from '../data/conflicts';
-import { attributeOfColumn, columnsToAttributes, identityOf, storedAttributes } from '../data/model-info';
+import { attributeOfColumn, columnOf, columnsToAttributes, identityOf, internals, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
 import { updateRowsFromValues } from '../data/update-from-values';
 import { StatementTap } from '../statement-tap';
@@ -52,7 +54,9 @@ export interface UpsertStatement {
 export function writeUpsert(call: WriteCall, statement: UpsertStatement, send: (tap: StatementTap) => Promise<unknown>): Promise<unknown> {
   const run = new UpsertRun(call, statement, send);
   const before = run.create.listening?.before || run.update.listening?.before;
-  return serverMajor(call.model.sequelize!) >= 18 && !before ? run.returningOld() : run.afterLookup();
+  const dialect = dialectFor(call.model);
+  if (!dialect.tapsStatements) return run.lookupThenRead();
+  return dialect.returnsOld() && !before ? run.returningOld() : run.afterLookup();
 }
 
 type Side = ReturnType<WriteCall['as']>;
@@ -120,6 +124,41 @@ class UpsertRun {
     return result;
   }
 
+  /**
+   * Where the statement cannot return the row: the locked lookup just before it (InnoDB's locks cover a
+   * missing key's gap, SQLite holds the write lock, so nobody inserts the key in between), the statement as it
+   * is, then the row read by key — the existing row's, the key the values carry, or the number the database
+   * just gave it.
+   */
+  async lookupThenRead(): Promise<unknown> {
+    const result = await this.send(this.tap('', (queryOptions) => this.prepare(queryOptions)));
+    const row = await this.readWritten();
+    if (!row) return result;
+    const written = await this.writeEdits(row);
+    await this.emitAfter(this.side, this.existing, written);
+    return result;
+  }
+
+  private async readWritten(): Promise<Row | undefined> {
+    const { tableName, options } = this.statement;
+    const query = {
+      transaction: this.call.ctx.transaction,
+      ...(options.logging === undefined ? {} : { logging: options.logging as never }),
+    };
+    const pks = internals(this.model).primaryKeyAttributes;
+    const values = { ...columnsToAttributes(this.model, this.statement.insertValues), ...(this.existing ?? {}) };
+    if (pks.every((pk) => values[pk] != null)) {
+      const [raw] = await rereadRows(this.model, tableName, [Object.fromEntries(pks.map((pk) => [pk, values[pk]]))], query);
+      return raw && parseRow(this.model, raw, 'n');
+    }
+    const auto = internals(this.model).autoIncrementAttribute;
+    if (!auto) return undefined;
+    const column = this.qg.quoteIdentifier(columnOf(this.model, auto));
+    const sql = `SELECT ${selectList(this.model, this.qg, 'n')} FROM ${this.qg.quoteTable(tableName)} WHERE ${dialectFor(this.model).generatedKeys!.last(column)}`;
+    const [raw] = await this.model.sequelize!.query<Row>(sql, { type: QueryTypes.SELECT, raw: true, ...query });
+    return raw && parseRow(this.model, raw, 'n');
+  }
+
   private async prepare(queryOptions: Row): Promise<void> {
     const values = columnsToAttributes(this.model, this.statement.insertValues);
     this.existing = await this.lookup(queryOptions, values);
@@ -133,16 +172,29 @@ class UpsertRun {
     this.edits = editsOf(valuesOf(proposed), snapshot, attributes);
   }
 
+  /**
+   * The key sets the row can conflict on: Sequelize's conflict target (`upsertKeys`), or — where an INSERT
+   * conflicts on any unique key (MariaDB/MySQL `ON DUPLICATE KEY`) — the primary key and every unique key.
+   */
+  private keySets(queryOptions: Row): string[][] {
+    const toAttributes = (columns: readonly string[]) => columns.map((c) => attributeOfColumn(this.model, c) ?? c);
+    if (!dialectFor(this.model).conflictsOnAnyUniqueKey) return [toAttributes((queryOptions.upsertKeys as string[] | undefined) ?? [])];
+    const info = internals(this.model);
+    return [info.primaryKeyAttributes, ...Object.values(info.uniqueKeys).map((k) => toAttributes(k.fields))].filter(
+      (set) => set.length > 0,
+    );
+  }
+
   /** The row Sequelize's conflict target (`upsertKeys`) and `conflictWhere` point at, read locked. */
   private async lookup(queryOptions: Row, values: Row): Promise<Row | undefined> {
-    const keys = ((queryOptions.upsertKeys as string[] | undefined) ?? []).map((c) => attributeOfColumn(this.model, c) ?? c);
-    if (!keys.every((a) => values[a] != null)) return undefined;
-    this.key = Object.fromEntries(keys.map((a) => [a, values[a]]));
+    const keySets = this.keySets(queryOptions).filter((set) => set.every((a) => values[a] != null));
+    if (keySets.length === 0) return undefined;
+    this.key = Object.fromEntries(keySets[0]!.map((a) => [a, values[a]]));
     const conflictWhere = queryOptions.conflictWhere
       ? this.qg.whereQuery(queryOptions.conflictWhere, queryOptions).replace(/^\s*WHERE\s+/i, '')
       : '';
     const { tableName, options } = this.statement;
-    const conditions = conflictLookupSql(this.model, tableName, [keys], [values], conflictWhere, this.qg);
+    const conditions = conflictLookupSql(this.model, tableName, keySets, [values], conflictWhere, this.qg);
     const query = { transaction: this.call.ctx.transaction, logging: options.logging, benchmark: options.benchmark };
     return (await readLocked({ model: this.model, tableName, conditions }, query)).rows[0];
   }

@@ -8,6 +8,8 @@ import { CTID, hasPrimaryKey, identityOf, keyOf, storedAttributes } from '../dat
 import { buildRecords } from '../data/records';
 import { generatorFor, identityIn, identitySql } from '../data/sql';
 import { updateRowsFromValues, type RowWrite } from '../data/update-from-values';
+import { rereadRows } from '../data/reread';
+import { dialectFor } from '../dialect';
 import { StatementTap } from '../statement-tap';
 import { destroyCascades, type CascadingAssociation } from './cascade';
 import { debugLog } from '../debug';
@@ -86,23 +88,46 @@ async function lockTable(
   tableName: unknown,
   query: { transaction: Transaction; logging?: unknown },
 ): Promise<void> {
-  await model.sequelize!.query(`LOCK TABLE ${generatorFor(model).quoteTable(tableName)} IN ACCESS EXCLUSIVE MODE`, {
+  const sql = dialectFor(model).lockTableSql(generatorFor(model).quoteTable(tableName));
+  if (!sql) return;
+  await model.sequelize!.query(sql, {
     transaction: query.transaction,
     ...(query.logging === undefined ? {} : { logging: query.logging as never }),
   });
 }
 
+/** The before phase of a batch (when before receivers listen), with the edits they made per row. */
+async function editsOfBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise<Row[]> {
+  return oldRows.length > 0 && l.call.listening!.before ? beforeBatch(l, oldRows, predicted) : [];
+}
+
 /** One batch of locked rows: before phase, cascades, the statement, edits, after phase. */
 async function writeBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise<unknown> {
-  const { ctx, listening } = l.call;
-  const edits = oldRows.length > 0 && listening!.before ? await beforeBatch(l, oldRows, predicted) : [];
-  if (ctx.family !== 'Update') return deleteBatch(l, oldRows);
+  const edits = await editsOfBatch(l, oldRows, predicted);
+  if (l.call.ctx.family !== 'Update') return deleteBatch(l, oldRows);
+  const listening = l.call.listening;
   const wantsNew = listening!.after || edits.some((e) => Object.keys(e).length > 0);
   const trackOld = wantsNew && l.pg18 && movesIdentity(l.model, l.statement);
   const tap = tapFor(l, wantsNew, trackOld);
   const result = await l.statement.send(narrowedTo(l, oldRows), tap);
-  if (wantsNew) await afterBatch(l, { oldRows, edits, returned: tap.rows ?? [], trackOld, result });
+  if (!wantsNew) return result;
+  // No RETURNING: receivers' edits, then the rows as both statements left them read by key.
+  const written = tap ? { edits, returned: tap.rows ?? [] } : { edits: [], returned: await editThenReread(l, oldRows, predicted, edits) };
+  await afterBatch(l, { oldRows, ...written, trackOld, result });
   return result;
+}
+
+/** No RETURNING: receivers' edits first, then one read by key of the rows as both statements left them. */
+async function editThenReread(l: Locked, oldRows: Row[], predicted: Row[], edits: Row[]): Promise<Row[]> {
+  const keys = writtenKeys(l, oldRows, predicted);
+  await writeEditsByKey(l, keys, edits);
+  // An edit may move a key too.
+  const ids = identityOf(l.model);
+  const moved = keys.map((key, i) => ({
+    ...key,
+    ...Object.fromEntries(ids.filter((a) => a in (edits[i] ?? {})).map((a) => [a, edits[i]![a]])),
+  }));
+  return rereadWritten(l, moved);
 }
 
 /** Deletes (soft ones are UPDATEs): children first, then the statement; the locked rows are the rows removed. */
@@ -129,8 +154,45 @@ function narrowedTo(l: Locked, oldRows: Row[]): ReturnType<typeof narrowed> | un
   return l.statement.truncate ? l.statement.where : narrowed(l.statement.where, identityIn(l.model, oldRows, generatorFor(l.model)));
 }
 
+/**
+ * The keys of the locked rows as the statement leaves them: the locked keys, with the plain values the statement
+ * sets on a key, or the key expressions evaluated on the locked rows.
+ */
+function writtenKeys(l: Locked, oldRows: Row[], predicted: Row[]): Row[] {
+  const ids = identityOf(l.model);
+  const keyValue = (a: string, row: Row, i: number) =>
+    a in l.statement.values ? l.statement.values[a] : a in (predicted[i] ?? {}) ? predicted[i]![a] : row[a];
+  return oldRows.map((row, i) => Object.fromEntries(ids.map((a) => [a, keyValue(a, row, i)])));
+}
+
+/** Receivers' per-row edits by key, in one statement, where it returns nothing (the read by key follows). */
+async function writeEditsByKey(l: Locked, keys: Row[], edits: Row[]): Promise<void> {
+  const writes = keys.flatMap((key, i) => {
+    const set = edits[i];
+    return set && Object.keys(set).length > 0 ? [{ key, set }] : [];
+  });
+  if (writes.length === 0) return;
+  await updateRowsFromValues(l.model, writes, {
+    transaction: l.call.ctx.transaction,
+    logging: l.statement.logging.logging,
+    tableName: l.statement.tableName,
+    readBack: false,
+  });
+}
+
+/** Where the statement cannot return rows: the rows it wrote, read again by their keys as written. */
+async function rereadWritten(l: Locked, keys: Row[]): Promise<Row[]> {
+  const { logging, benchmark } = l.statement.logging;
+  return rereadRows(l.model, l.statement.tableName, keys, {
+    transaction: l.call.ctx.transaction,
+    ...(logging === undefined ? {} : { logging: logging as never }),
+    ...(benchmark === undefined ? {} : { benchmark: benchmark as boolean }),
+  });
+}
+
 /** The tap of the batch's statement: new rows (and, when identities move on PostgreSQL 18, their old identity). */
-function tapFor(l: Locked, wantsNew: boolean, trackOld: boolean): StatementTap {
+function tapFor(l: Locked, wantsNew: boolean, trackOld: boolean): StatementTap | undefined {
+  if (!dialectFor(l.model).tapsStatements) return undefined;
   const qg = generatorFor(l.model);
   const returning = !wantsNew
     ? undefined

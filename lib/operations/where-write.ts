@@ -1,6 +1,8 @@
 import { Op, type Model, type ModelStatic, type WhereOptions, type literal } from 'sequelize';
 import type { WriteCall } from '../call';
-import { serverMajor, type Row } from '../internals';
+import type { Row } from '../internals';
+import { dialectFor } from '../dialect';
+import { rowIdOf } from '../data/sql';
 import { sameValue } from '../data/diff';
 import { columnsToAttributes, hasPrimaryKey, identityOf, keyOf } from '../data/model-info';
 import type { StatementTap } from '../statement-tap';
@@ -62,7 +64,7 @@ export function splitValues(
 
 /** Whether the statement changes what identifies a row (a primary key, or any column of a key-less table). */
 export function movesIdentity(model: ModelStatic<Model>, statement: WhereStatement): boolean {
-  if (!hasPrimaryKey(model)) return true;
+  if (!hasPrimaryKey(model)) return !rowIdOf(model).stable;
   return identityOf(model).some((a) => a in statement.values || statement.expressions.includes(a));
 }
 
@@ -94,15 +96,17 @@ function strategy(call: WriteCall, statement: WhereStatement, pg18: boolean, sin
   if (single)
     return `one statement (${statement.type === 'BULKDELETE' ? 'DELETE … RETURNING' : pg18 ? 'RETURNING old.*, new.*' : 'data-modifying CTE'})`;
   if (call.chunkSize !== undefined) return `locked read in chunks of ${call.chunkSize}`;
-  return statement.truncate ? 'LOCK TABLE, read, TRUNCATE' : 'locked read, then the statement';
+  if (statement.truncate) return 'LOCK TABLE, read, TRUNCATE';
+  return dialectFor(call.model).tapsStatements ? 'locked read, then the statement' : 'locked read, the statement, a read by key';
 }
 
 /** Runs one where-based statement for a signalled call: see `WhereStatement`. */
 export async function writeWhere(call: WriteCall, statement: WhereStatement): Promise<unknown> {
   const model = call.model;
-  const pg18 = serverMajor(model.sequelize!) >= 18;
+  const dialect = dialectFor(model);
+  const pg18 = dialect.returnsOld();
   const cascades = call.ctx.family === 'Delete' && statement.type === 'BULKDELETE' ? listeningCascades(model) : [];
-  const single = fitsOneStatement(call, statement, pg18, cascades);
+  const single = dialect.oneStatementWhereWrites && fitsOneStatement(call, statement, pg18, cascades);
   if (debugLog.call.enabled) {
     debugLog.call('%s.%s (%s): %s', model.name, call.ctx.operation, call.ctx.family.toLowerCase(), strategy(call, statement, pg18, single));
   }

@@ -1,8 +1,9 @@
-import { QueryTypes, Sequelize, type Options } from 'sequelize';
+import { QueryTypes, Sequelize, type Model, type ModelStatic, type Options } from 'sequelize';
 import { Sequelize as TypedSequelize } from 'sequelize-typescript';
 import { installBulkSignals, type InstallOptions } from '../../lib';
 
-const CONTROL = /^(START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|SET (SESSION|TRANSACTION))/i;
+const CONTROL =
+  /^(START TRANSACTION|BEGIN( (DEFERRED|IMMEDIATE|EXCLUSIVE))? TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|SET (SESSION|TRANSACTION))/i;
 
 /**
  * Counts statements through Sequelize's `logging` hook. Transaction control (BEGIN/COMMIT/ROLLBACK,
@@ -40,8 +41,24 @@ export interface TestDatabase {
   readonly log: StatementLog;
 }
 
+/** The dialect the suite runs on: `TEST_DIALECT` (postgres, mariadb, mysql, sqlite), PostgreSQL by default. */
+export const testDialect = (process.env.TEST_DIALECT ?? 'postgres') as 'postgres' | 'mariadb' | 'mysql' | 'sqlite';
+
+/** Whether the suite runs on one of these dialects (specs of dialect-specific behaviour check it). */
+export function onDialect(...dialects: (typeof testDialect)[]): boolean {
+  return dialects.includes(testDialect);
+}
+
+/**
+ * A value that depends on the dialect (statement counts mostly): `postgres` is PostgreSQL's, `others` every
+ * other dialect's unless one is named.
+ */
+export function perDialect<T>(values: { postgres: T; others: T } & Partial<Record<typeof testDialect, T>>): T {
+  return values[testDialect] ?? (testDialect === 'postgres' ? values.postgres : values.others);
+}
+
 function baseOptions(log: StatementLog, extra: Options): Options {
-  return { dialect: 'postgres', logging: log.logging, pool: { max: 10, min: 0, idle: 1000 }, ...extra };
+  return { dialect: testDialect, logging: log.logging, pool: { max: 10, min: 0, idle: 1000 }, ...extra };
 }
 
 /** A Sequelize instance on the test database, with the library installed. Close it in `after`. */
@@ -58,6 +75,39 @@ export function connectTyped(extra: Options = {}): TestDatabase & { sequelize: T
   const sequelize = new TypedSequelize(process.env.DATABASE_URL!, baseOptions(log, extra));
   installBulkSignals(sequelize, { warnOnMultipleReceivers: false });
   return { sequelize, log };
+}
+
+/**
+ * Empties tables and restarts their id sequences, outside the library (raw statements are never signalled):
+ * `TRUNCATE … RESTART IDENTITY CASCADE` on PostgreSQL; on the others a DELETE per table (children first, as
+ * given) and the auto-increment counter reset.
+ */
+export async function resetTables(...models: ModelStatic<Model>[]): Promise<void> {
+  const sequelize = models[0]!.sequelize!;
+  const qg = (sequelize.getQueryInterface() as unknown as { queryGenerator: { quoteTable(t: unknown): string } }).queryGenerator;
+  const tables = models.map((m) => qg.quoteTable(m.getTableName()));
+  if (testDialect === 'postgres') {
+    await sequelize.query(`TRUNCATE ${tables.join(', ')} RESTART IDENTITY CASCADE`);
+    return;
+  }
+  await sequelize.transaction(async (transaction) => {
+    const run = (sql: string) => sequelize.query(sql, { transaction });
+    if (testDialect === 'sqlite') {
+      for (const table of tables) await run(`DELETE FROM ${table}`);
+      const [sequence] = await run("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'");
+      if (sequence.length) {
+        const names = models.map((m) => `'${tableNameOf(m).replace(/'/g, "''")}'`);
+        await run(`DELETE FROM sqlite_sequence WHERE name IN (${names.join(', ')})`);
+      }
+      return;
+    }
+    await run('SET FOREIGN_KEY_CHECKS = 0');
+    for (const table of tables) await run(`DELETE FROM ${table}`);
+    await run('SET FOREIGN_KEY_CHECKS = 1');
+  });
+  // MariaDB/MySQL: ALTER TABLE commits by itself, so it runs outside the transaction.
+  if (testDialect === 'mariadb' || testDialect === 'mysql')
+    for (const table of tables) await sequelize.query(`ALTER TABLE ${table} AUTO_INCREMENT = 1`);
 }
 
 /** The server's major version (the strategies differ between PostgreSQL 18 and older servers). */
@@ -83,4 +133,10 @@ export function useDatabase(prefix: string, define: (sequelize: Sequelize, prefi
     await handle.sequelize?.close();
   });
   return handle;
+}
+
+/** A model's table name without its schema. */
+function tableNameOf(model: ModelStatic<Model>): string {
+  const name = model.getTableName() as string | { tableName: string };
+  return typeof name === 'string' ? name : name.tableName;
 }

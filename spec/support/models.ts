@@ -1,4 +1,13 @@
-import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
+import {
+  DataTypes,
+  Model,
+  type CreationOptional,
+  type DataType,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type Sequelize,
+} from 'sequelize';
+import { testDialect } from './database';
 
 /** The workhorse model: underscored columns, a `field:`-mapped attribute, JSON, timestamps. */
 export class Account extends Model<InferAttributes<Account>, InferCreationAttributes<Account>> {
@@ -36,6 +45,16 @@ export class Tag extends Model<InferAttributes<Tag>, InferCreationAttributes<Tag
   declare uses: CreationOptional<number>;
 }
 
+/** Timestamps with milliseconds on every dialect (MariaDB/MySQL's DATETIME keeps whole seconds unless asked). */
+export function dateType(): DataType {
+  return testDialect === 'mariadb' || testDialect === 'mysql' ? DataTypes.DATE(3) : DataTypes.DATE;
+}
+
+/** JSONB on PostgreSQL, JSON elsewhere. */
+export function jsonType(): DataType {
+  return testDialect === 'postgres' ? DataTypes.JSONB : DataTypes.JSON;
+}
+
 /** Defines the spec models on `sequelize`, with table names prefixed so spec files do not collide. */
 export function defineModels(sequelize: Sequelize, prefix: string) {
   Account.init(
@@ -46,9 +65,9 @@ export function defineModels(sequelize: Sequelize, prefix: string) {
       status: { type: DataTypes.STRING, allowNull: false, defaultValue: 'open' },
       ownerEmail: { type: DataTypes.STRING, allowNull: true },
       note: { type: DataTypes.STRING, allowNull: true, field: 'the_note' },
-      meta: { type: DataTypes.JSONB, allowNull: true },
-      createdAt: DataTypes.DATE,
-      updatedAt: DataTypes.DATE,
+      meta: { type: jsonType(), allowNull: true },
+      createdAt: dateType(),
+      updatedAt: dateType(),
     },
     { sequelize, tableName: `${prefix}_accounts`, underscored: true, modelName: 'Account' },
   );
@@ -58,7 +77,7 @@ export function defineModels(sequelize: Sequelize, prefix: string) {
       id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
       label: { type: DataTypes.STRING, allowNull: false },
       amount: { type: DataTypes.INTEGER, allowNull: false },
-      deletedAt: DataTypes.DATE,
+      deletedAt: dateType(),
     },
     {
       sequelize,

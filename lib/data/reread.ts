@@ -1,0 +1,21 @@
+import { QueryTypes, type Model, type ModelStatic, type Transaction } from 'sequelize';
+import type { Row } from '../internals';
+import { selectList } from './locked-read';
+import { generatorFor, identityInSql } from './sql';
+
+/**
+ * Reads rows again by key after a statement wrote them — where the dialect cannot return them from the
+ * statement itself. The library holds them (row locks, or SQLite's write lock) until COMMIT, so what it reads
+ * is what the statement left. Rows come back with the `n` (new) aliases, as a tapped statement returns them.
+ */
+export async function rereadRows(
+  model: ModelStatic<Model>,
+  tableName: unknown,
+  keys: readonly Row[],
+  query: { transaction?: Transaction; logging?: never; benchmark?: boolean },
+): Promise<Row[]> {
+  if (keys.length === 0) return [];
+  const qg = generatorFor(model);
+  const sql = `SELECT ${selectList(model, qg, 'n')} FROM ${qg.quoteTable(tableName)} WHERE ${identityInSql(model, keys, qg)}`;
+  return model.sequelize!.query<Row>(sql, { type: QueryTypes.SELECT, raw: true, ...query });
+}

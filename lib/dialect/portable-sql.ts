@@ -1,0 +1,53 @@
+import type { Model, ModelStatic } from 'sequelize';
+import { internals, type QueryGenerator } from '../internals';
+import { CTID, columnOf, identityOf } from '../data/model-info';
+import type { ValuesUpdate } from './sql-dialect';
+
+/** The Sequelize type of an attribute (`'DATE'`, `'BOOLEAN'`, …). */
+export function typeKey(model: ModelStatic<Model>, attribute: string): string | undefined {
+  return (internals(model).rawAttributes[attribute]?.type as { key?: string } | undefined)?.key;
+}
+
+/** `(SELECT a AS "x", b AS "y" UNION ALL SELECT c, d) AS v`: literal rows with named columns, on any dialect. */
+export function unionRowsTable(
+  rows: readonly (readonly string[])[],
+  columns: readonly string[],
+  alias: string,
+  qg: QueryGenerator,
+): string {
+  const selects = rows.map((r, n) =>
+    n === 0 ? `SELECT ${r.map((v, i) => `${v} AS ${qg.quoteIdentifier(columns[i]!)}`).join(', ')}` : `SELECT ${r.join(', ')}`,
+  );
+  return `(${selects.join(' UNION ALL ')}) AS ${qg.quoteIdentifier(alias)}`;
+}
+
+/** The parts of a per-row-values UPDATE every dialect shares: the value rows, the assignments, the match. */
+export function valuesUpdateParts(u: ValuesUpdate, rowId: string | undefined) {
+  const { model, qg, writes } = u;
+  const attrs = internals(model).rawAttributes;
+  const q = (id: string) => qg.quoteIdentifier(id);
+  const ids = identityOf(model);
+  const fields = [...new Set(writes.flatMap((w) => Object.keys(w.set)))];
+  const everywhere = new Set(fields.filter((f) => writes.every((w) => Object.prototype.hasOwnProperty.call(w.set, f))));
+  const literal = (attribute: string, value: unknown) =>
+    attribute === CTID ? String(Number(value)) : qg.escape(value, attrs[attribute], { operation: 'UPDATE' });
+  const columns = ['w', ...ids.map((_, i) => `k${i}`), ...fields.flatMap((f, i) => (everywhere.has(f) ? [`v${i}`] : [`s${i}`, `v${i}`]))];
+  const rows = writes.map((w, n) => {
+    const parts = [String(n), ...ids.map((a) => literal(a, w.key[a]))];
+    fields.forEach((f) => {
+      const has = Object.prototype.hasOwnProperty.call(w.set, f);
+      if (!everywhere.has(f)) parts.push(has ? '1' : '0');
+      parts.push(has ? literal(f, w.set[f]) : 'NULL');
+    });
+    return parts;
+  });
+  const assignments = (target: string) =>
+    fields.map((f, i) => {
+      const column = q(columnOf(model, f));
+      return everywhere.has(f)
+        ? `${target}${column} = v.${q(`v${i}`)}`
+        : `${target}${column} = CASE WHEN v.${q(`s${i}`)} = 1 THEN v.${q(`v${i}`)} ELSE t.${column} END`;
+    });
+  const match = ids.map((a, i) => `${a === CTID ? `t.${rowId ?? 'rowid'}` : `t.${q(columnOf(model, a))}`} = v.${q(`k${i}`)}`).join(' AND ');
+  return { table: unionRowsTable(rows, columns, 'v', qg), assignments, match };
+}
