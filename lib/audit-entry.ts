@@ -120,23 +120,60 @@ export class AuditEntry extends Model<AuditEntryAttributes, Omit<AuditEntryAttri
       throw new InvalidInputError(`AuditEntry.history expected a model class as its first argument, got ${typeof model}`);
     }
     const canonical = canonicalModel(model);
-    return this.findAll({ where: { modelName: canonical.name, key: lookupKey(canonical, key) } as never, order: [['id', 'ASC']] });
+    const lookup = lookupKey(canonical, key);
+    // Where the key is stored as JSON text (not PostgreSQL), it is matched as the text it was stored as.
+    const stored = this.sequelize!.getDialect() === 'postgres' ? lookup : keyText(lookup);
+    return this.findAll({ where: { modelName: canonical.name, key: stored } as never, order: [['id', 'ASC']] });
   }
 }
 
-/** The audit table's attributes. */
-export function auditAttributes(): ModelAttributes<AuditEntry, AuditEntryAttributes> {
+/** A JSON value with object keys sorted: one text per value (JSONB, which reorders keys, compares the same). */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** A key as the key column stores it where that column is text. */
+function keyText(key: Record<string, unknown> | null): string | null {
+  return key === null ? null : canonicalJson(key);
+}
+
+/**
+ * The audit table's attributes. PostgreSQL: JSONB. Elsewhere JSON, except `key`, which is indexed with the
+ * model name: MySQL cannot index a JSON column and MariaDB's JSON is LONGTEXT, so it is its canonical JSON text
+ * (keys sorted), read back as the object.
+ */
+export function auditAttributes(dialect: string): ModelAttributes<AuditEntry, AuditEntryAttributes> {
+  const JSON_TYPE = dialect === 'postgres' ? DataTypes.JSONB : DataTypes.JSON;
+  const key: ModelAttributes<AuditEntry, AuditEntryAttributes>['key'] =
+    dialect === 'postgres'
+      ? { type: DataTypes.JSONB, allowNull: true }
+      : {
+          type: DataTypes.STRING(500),
+          allowNull: true,
+          get(this: AuditEntry): Record<string, unknown> | null {
+            const text = this.getDataValue('key') as unknown;
+            return typeof text === 'string' ? (JSON.parse(text) as Record<string, unknown>) : (text as null);
+          },
+          set(this: AuditEntry, value: Record<string, unknown> | null) {
+            this.setDataValue('key', keyText(value) as never);
+          },
+        };
   return {
     id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
     modelName: { type: DataTypes.STRING, allowNull: false },
-    key: { type: DataTypes.JSONB, allowNull: true },
+    key,
     action: { type: DataTypes.STRING(6), allowNull: false, validate: { isIn: [['create', 'update', 'delete']] } },
     operation: { type: DataTypes.STRING(16), allowNull: false },
-    before: { type: DataTypes.JSONB, allowNull: true },
-    after: { type: DataTypes.JSONB, allowNull: true },
-    changedFields: { type: DataTypes.JSONB, allowNull: false },
-    context: { type: DataTypes.JSONB, allowNull: true },
-    createdAt: { type: DataTypes.DATE, allowNull: false },
+    before: { type: JSON_TYPE, allowNull: true },
+    after: { type: JSON_TYPE, allowNull: true },
+    changedFields: { type: JSON_TYPE, allowNull: false },
+    context: { type: JSON_TYPE, allowNull: true },
+    createdAt: { type: dialect === 'mariadb' || dialect === 'mysql' ? DataTypes.DATE(3) : DataTypes.DATE, allowNull: false },
   };
 }
 
@@ -144,7 +181,7 @@ export function auditAttributes(): ModelAttributes<AuditEntry, AuditEntryAttribu
 export function defineAuditModel(sequelize: Sequelize, modelName: string, tableName: string): typeof AuditEntry {
   const Audit = class extends AuditEntry {};
   Object.defineProperty(Audit, 'name', { value: modelName });
-  Audit.init(auditAttributes(), {
+  Audit.init(auditAttributes(sequelize.getDialect()), {
     sequelize,
     modelName,
     tableName,

@@ -5,7 +5,7 @@ import { installStateOf, isSequelize } from './install-state';
 import { register } from './bulk-signals';
 import { canonicalModel, isModelClass, keyOf, storedAttributes } from './data/model-info';
 import { valuesOf } from './internals';
-import { auditKey, defineAuditModel, type AuditAction, type AuditEntry, type AuditEntryAttributes } from './audit-entry';
+import { auditKey, canonicalJson, defineAuditModel, type AuditAction, type AuditEntry, type AuditEntryAttributes } from './audit-entry';
 import type { Registration } from './receiver-options';
 
 /**
@@ -35,7 +35,7 @@ export interface AuditTrailOptions {
   /**
    * A channel to `pg_notify` after each signal's entries are inserted, in the same transaction: a listener
    * (`LISTEN channel`) hears about committed changes only. The payload is JSON: `{ modelName, action,
-   * operation, fromId, toId, count }`.
+   * operation, fromId, toId, count }`. PostgreSQL only (other dialects have no such channel).
    */
   notify?: string;
 }
@@ -55,16 +55,6 @@ function json(value: unknown): unknown {
   return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown);
 }
 
-/** A JSON value with object keys sorted, to compare values that differ only in key order (JSONB reorders keys). */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Row).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
 function changedBetween(before: Row | null, after: Row | null): string[] {
   if (!after) return [];
   return Object.keys(after).filter((a) => (before ? canonicalJson(before[a]) !== canonicalJson(after[a]) : after[a] !== null));
@@ -76,13 +66,16 @@ function checkOptions(sequelize: Sequelize, options: AuditTrailOptions): void {
   if (!installStateOf(sequelize)) {
     throw new NotInstalledError('auditTrail: this Sequelize instance never ran installBulkSignals(sequelize); install it first');
   }
-  checkStrings(options);
+  checkStrings(sequelize, options);
   if (options.context !== undefined && typeof options.context !== 'function') fail('context must be a function of the signal');
   checkModels(sequelize, options.models);
   checkExclude(options.exclude);
 }
 
-function checkStrings(options: AuditTrailOptions): void {
+function checkStrings(sequelize: Sequelize, options: AuditTrailOptions): void {
+  if (options.notify !== undefined && sequelize.getDialect() !== 'postgres') {
+    fail(`notify needs PostgreSQL's pg_notify; this Sequelize instance uses '${sequelize.getDialect()}'`);
+  }
   for (const name of ['tableName', 'modelName', 'notify'] as const) {
     const value = options[name];
     if (value !== undefined && (typeof value !== 'string' || value === ''))

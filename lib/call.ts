@@ -117,8 +117,7 @@ export async function withTransaction<T>(
 ): Promise<T> {
   const given = options?.transaction ?? (options?.transaction === null ? undefined : clsTransaction(model.sequelize!));
   if (given) return fn(given);
-  // SQLite: IMMEDIATE, so the database's write lock is held from before the old rows are read.
-  return model.sequelize!.transaction(dialectFor(model).ownTransaction(model.sequelize!), (t) => fn(t));
+  return dialectFor(model).ownTransaction(fn);
 }
 
 export function contextFor(

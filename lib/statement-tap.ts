@@ -2,7 +2,7 @@ import type { Sequelize } from 'sequelize';
 import { dialectOf, type DialectQuery, type Row } from './internals';
 import { isOwnColumn } from './data/locked-read';
 import { bare } from './data/sql';
-import { sqlDialectOf } from './dialect';
+import { sendNarrowed, sqlDialectOf } from './dialect';
 
 /**
  * A statement tap: how the library reads what one write statement did without changing what Sequelize sees.
@@ -23,6 +23,8 @@ export interface TapPlan {
   readonly callerReturns: boolean;
   /** Rewrites the statement after the RETURNING list was extended (the data-modifying CTE before PostgreSQL 18). */
   readonly wrap?: (sql: string) => string;
+  /** Where statements cannot return rows: the statement is a write narrowed to locked keys (see `sendNarrowed`). */
+  readonly narrowed?: boolean;
   /** Runs just before the statement is sent, with Sequelize's final query options; may query in the same transaction. */
   readonly prepare?: (queryOptions: Row) => Promise<void>;
 }
@@ -107,14 +109,17 @@ export function installStatementTap(sequelize: Sequelize): void {
   const dialect = dialectOf(sequelize);
   if ((dialect.Query as unknown as Record<symbol, unknown>)[TAPPED]) return;
   const Base = dialect.Query;
-  const tapsStatements = sqlDialectOf(sequelize).tapsStatements;
+  const sqlDialect = sqlDialectOf(sequelize);
+  const tapsStatements = sqlDialect.tapsStatements;
   class TappedQuery extends Base {
     override async run(sql: string, parameters?: unknown): Promise<unknown> {
       const tap = (this.options as Record<symbol, unknown>)[TAP] as StatementTap | undefined;
       if (!tap || this.options.type !== tap.plan.type) return super.run(sql, parameters);
       if (tap.plan.prepare) await tap.plan.prepare(this.options);
       // A tap with nothing to return only prepares; so do all taps where statements cannot return rows.
-      if (!tapsStatements || (!tap.plan.returning && !tap.plan.wrap && !tap.plan.callerReturns)) return super.run(sql, parameters);
+      if (!tapsStatements)
+        return tap.plan.narrowed ? sendNarrowed(sqlDialect, sql, (text) => super.run(text, parameters)) : super.run(sql, parameters);
+      if (!tap.plan.returning && !tap.plan.wrap && !tap.plan.callerReturns) return super.run(sql, parameters);
       const client = this.connection as Client;
       this.connection = capturing(client, tap);
       try {

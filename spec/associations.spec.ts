@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DataTypes, Model, type Sequelize } from 'sequelize';
 import { bulkSignals } from '../lib';
-import { resetTables, useDatabase } from './support/database';
+import { onDialect, perDialect, resetTables, useDatabase } from './support/database';
 import { Recorder } from './support/recorder';
 
 class Author extends Model {
@@ -239,7 +239,8 @@ describe('association mutators signal on the model whose rows change', () => {
     });
     try {
       const [author] = await Author.bulkCreate([{ name: 'cy', Books: [{ title: 'n1' }] }], { include: [Book] });
-      expect(author!.Books.map((b: Book) => b.title)).to.deep.equal(['n1!']);
+      // PostgreSQL's INSERT … RETURNING refreshes the instances Sequelize returns; elsewhere Sequelize only sets ids.
+      if (onDialect('postgres')) expect(author!.Books.map((b: Book) => b.title)).to.deep.equal(['n1!']);
       expect((await Book.findAll({ where: { authorId: author!.id } })).map((b) => b.title)).to.deep.equal(['n1!']);
     } finally {
       off();
@@ -263,6 +264,9 @@ describe('association mutators signal on the model whose rows change', () => {
       ['Book', 'afterDelete', [{ id: 1 }, { id: 3 }], []],
       ['Author', 'afterDelete', [{ id: 1 }, { id: 2 }], []],
     ]);
-    expect(count).to.equal(3, 'lock authors; the books go in one DELETE … RETURNING (after receivers only); delete authors');
+    expect(count).to.equal(
+      perDialect({ postgres: 3, others: 4 }),
+      'lock authors; the books go in one DELETE … RETURNING (after receivers only; elsewhere locked, then deleted); delete authors',
+    );
   });
 });

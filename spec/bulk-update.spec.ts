@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { DataTypes, Model, type CreationOptional, type ModelStatic, type Sequelize } from 'sequelize';
 import { InvalidInputError, bulkDestroy, bulkSignals, bulkUpdate } from '../lib';
-import { resetTables, useDatabase } from './support/database';
-import { Account, Ledger, Membership, defineModels } from './support/models';
+import { onDialect, perDialect, resetTables, useDatabase } from './support/database';
+import { Account, Ledger, Membership, dateType, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
 import { rejection } from './support/helpers';
 
@@ -39,12 +39,13 @@ function define(sequelize: Sequelize, prefix: string): void {
       id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
       big: DataTypes.BIGINT,
       price: DataTypes.DECIMAL(12, 2),
-      seenAt: { type: DataTypes.DATE, field: 'seen_at' },
+      seenAt: { type: dateType(), field: 'seen_at' },
       day: DataTypes.DATEONLY,
       flag: DataTypes.BOOLEAN,
-      data: DataTypes.JSONB,
+      data: onDialect('postgres') ? DataTypes.JSONB : DataTypes.JSON,
       doc: DataTypes.JSON,
-      tags: DataTypes.ARRAY(DataTypes.STRING),
+      // Arrays are PostgreSQL's only.
+      ...(onDialect('postgres') ? { tags: DataTypes.ARRAY(DataTypes.STRING) } : {}),
       kind: DataTypes.ENUM('a', 'b'),
       score: DataTypes.DOUBLE,
     },
@@ -84,7 +85,8 @@ describe('bulkUpdate', () => {
     b!.name = 'bee';
     c!.status = 'vip';
     const { count, result, statements } = await db.log.count(() => bulkUpdate(Account, [c!, a!, b!]));
-    expect(count, statements.join('\n')).to.equal(1);
+    // Elsewhere the rows are read back by key (no RETURNING), so the instances settle on what the database holds.
+    expect(count, statements.join('\n')).to.equal(perDialect({ postgres: 1, others: 2 }));
     expect(result).to.equal(3);
     expect((await load()).map((r) => [r.name, r.balance, r.status])).to.deep.equal([
       ['a', 10, 'open'],
@@ -105,7 +107,10 @@ describe('bulkUpdate', () => {
     c!.balance = 30;
     a!.balance = 11;
     const { count } = await db.log.count(() => bulkUpdate(Account, [c!, b!, a!]));
-    expect(count).to.equal(2, 'one locked read, one UPDATE … FROM (VALUES …)');
+    expect(count).to.equal(
+      perDialect({ postgres: 2, others: 3 }),
+      'one locked read, one UPDATE … FROM (VALUES …) (+ the rows read by key)',
+    );
     const summary = recorder.summary(['id', 'balance', 'note']);
     expect(summary.map((s) => [s.event, s.operation, s.via, s.oldRecords, s.newRecords])).to.deep.equal([
       [
@@ -223,6 +228,7 @@ describe('bulkUpdate', () => {
         score: -0.25,
       },
     ];
+    if (!onDialect('postgres')) for (const v of values) delete (v as { tags?: unknown }).tags;
     // Start each row from another row's values, so every value (NULLs too) is a change.
     const gadgets = await Gadget.bulkCreate([values[1]!, values[0]!, values[1]!], { bypassSignals: true });
     gadgets.forEach((g, i) => g.set(values[i]!));
@@ -236,12 +242,18 @@ describe('bulkUpdate', () => {
       flag: g.flag,
       data: g.data,
       doc: g.doc,
-      tags: g.tags,
+      ...(onDialect('postgres') ? { tags: g.tags } : {}),
       kind: g.kind,
       score: g.score,
     });
-    expect(fresh.map((g) => pickValues(g!))).to.deep.equal(values);
-    expect(gadgets.map(pickValues)).to.deep.equal(values, 'instances hold what the database holds');
+    // What Sequelize's own INSERT stores for the same values, read back the same way: each dialect has its own
+    // readings (DECIMAL as a number on SQLite, BIGINT as a number on MariaDB…); bulkUpdate must store the same.
+    const controls = await Gadget.bulkCreate(values, { bypassSignals: true });
+    const stored = await Promise.all(controls.map(async (c) => pickValues((await Gadget.findByPk(c.id))!)));
+    if (!onDialect('postgres')) for (const v of stored) delete (v as { tags?: unknown }).tags;
+    if (onDialect('postgres')) expect(stored).to.deep.equal(values);
+    expect(fresh.map((g) => pickValues(g!))).to.deep.equal(stored);
+    if (onDialect('postgres')) expect(gadgets.map(pickValues)).to.deep.equal(values, 'instances hold what the database holds');
   });
 
   it('pairs composite primary keys', async () => {
@@ -300,7 +312,7 @@ describe('bulkUpdate', () => {
     }
   });
 
-  it('20 000 rows × 6 columns: batches of 1000, one statement each', async function () {
+  it(`20 000 rows × 6 columns: batches of 1000, ${perDialect({ postgres: 'one statement', others: 'an UPDATE and a read by key' })} each`, async function () {
     this.timeout(180000);
     recorder.off();
     await resetTables(Account);
@@ -318,7 +330,7 @@ describe('bulkUpdate', () => {
     });
     const { count, result } = await db.log.count(() => bulkUpdate(Account, rows));
     expect(result).to.equal(20000);
-    expect(count).to.equal(20);
+    expect(count).to.equal(perDialect({ postgres: 20, others: 40 }));
     const check = await Account.findAll({ where: { id: [1, 2, 20000] }, order: [['id', 'ASC']] });
     expect(check.map((r) => [r.name, r.balance, r.status, r.ownerEmail, r.note])).to.deep.equal([
       ['m0', 0, 'even', 'u0@x.test', 'third'],

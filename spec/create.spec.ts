@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { bulkSignals, type Signal } from '../lib';
-import { resetTables, useDatabase } from './support/database';
+import { onDialect, perDialect, resetTables, useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
 
@@ -117,7 +117,9 @@ describe('create events', () => {
           { name: 'c', balance: 3, status: 'vip' },
         ]),
       );
-      expect(count).to.equal(1);
+      // Elsewhere the inserted rows are read back: by the LAST_INSERT_ID() range (MariaDB/MySQL), or above the
+      // largest rowid read before the INSERT (SQLite).
+      expect(count).to.equal(perDialect({ postgres: 1, others: 2, sqlite: 3 }));
       const before = [
         { id: null, name: 'b', balance: 2, status: 'open' },
         { id: null, name: 'a', balance: 1, status: 'open' },
@@ -158,10 +160,12 @@ describe('create events', () => {
         },
       ]);
       const [, , afterSignal] = recorder.signals as Signal<Account>[];
-      expect(afterSignal!.newRecords.map((r) => r.get({ plain: true }))).to.deep.equal(
-        result.map((r) => r.get({ plain: true })),
-        'the rows the caller gets back',
-      );
+      // Sequelize refreshes the instances it returns from RETURNING on PostgreSQL only (elsewhere: ids at most).
+      if (onDialect('postgres'))
+        expect(afterSignal!.newRecords.map((r) => r.get({ plain: true }))).to.deep.equal(
+          result.map((r) => r.get({ plain: true })),
+          'the rows the caller gets back',
+        );
       expect(afterSignal!.newRecords.some((r, i) => r === result[i])).to.equal(false, 'as copies');
       expect(new Set(recorder.transactions).size).to.equal(1);
     });

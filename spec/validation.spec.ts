@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { literal, type Model, type ModelStatic } from 'sequelize';
 import { bulkDestroy, bulkSignals, bulkUpdate } from '../lib';
-import { resetTables, useDatabase } from './support/database';
+import { perDialect, resetTables, useDatabase } from './support/database';
 import { Account, Ledger, Tag, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
 
@@ -204,7 +204,7 @@ describe('validation events', () => {
       const a = (await Account.findByPk(1))!;
       a.balance = 7;
       const { count } = await db.log.count(() => a.save());
-      expect(count).to.equal(1);
+      expect(count).to.equal(perDialect({ postgres: 1, others: 2 }), 'the UPDATE (+ the row read by key without RETURNING)');
       expect(recorder.events()).to.deep.equal(['validateUpdate', 'beforeUpdate', 'afterUpdate']);
     });
   });

@@ -1,6 +1,6 @@
 import { QueryTypes, type Model, type ModelStatic, type Transaction } from 'sequelize';
 import type { Row } from '../internals';
-import { dialectFor } from '../dialect';
+import { dialectFor, sendNarrowed } from '../dialect';
 import type { RowWrite } from '../dialect/sql-dialect';
 import { parseRow, selectList } from './locked-read';
 import { identityOf, keyOf } from './model-info';
@@ -31,7 +31,7 @@ export async function updateRowsFromValues(
     ...(options.transaction ? { transaction: options.transaction } : {}),
     ...(options.logging === undefined ? {} : { logging: options.logging as never }),
   };
-  const [rows] = await model.sequelize!.query(sql, { type: QueryTypes.RAW, ...query });
+  const [rows] = await sendNarrowed(dialect, sql, (text) => model.sequelize!.query(text, { type: QueryTypes.RAW, ...query }));
   const written: (Row | undefined)[] = writes.map(() => undefined);
   if (dialect.ownUpdateReturns) {
     for (const row of rows as Row[]) written[Number(row.__bsw)] = parseRow(model, row, 'n');

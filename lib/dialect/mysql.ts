@@ -8,7 +8,6 @@ import { typeKey, unionRowsTable, valuesUpdateParts } from './portable-sql';
  * `UPDATE … JOIN (SELECT … UNION ALL …)`; an INSERT conflicts on any unique key.
  */
 export function mysqlDialect(sequelize: Sequelize, name: 'mariadb' | 'mysql'): SqlDialect {
-  void sequelize;
   return {
     name,
     tapsStatements: false,
@@ -22,7 +21,8 @@ export function mysqlDialect(sequelize: Sequelize, name: 'mariadb' | 'mysql'): S
     rowsTable: unionRowsTable,
     updateFromValuesSql: (u) => {
       const { table, assignments, match } = valuesUpdateParts(u, undefined);
-      return `UPDATE ${u.qg.quoteTable(u.tableName)} AS t JOIN ${table} ON ${match} SET ${assignments('t.').join(', ')}`;
+      // The values first, joined in that order: InnoDB looks each row up by key instead of scanning the table.
+      return `UPDATE ${table} STRAIGHT_JOIN ${u.qg.quoteTable(u.tableName)} AS t ON ${match} SET ${assignments('t.').join(', ')}`;
     },
     conflictsOnAnyUniqueKey: true,
     generatedKeys: {
@@ -31,6 +31,27 @@ export function mysqlDialect(sequelize: Sequelize, name: 'mariadb' | 'mysql'): S
       last: (column) => `${column} = LAST_INSERT_ID()`,
     },
     readValue: (model, attribute, value) => (value != null && typeKey(model, attribute) === 'BOOLEAN' ? Boolean(Number(value)) : value),
-    ownTransaction: () => ({}),
+    narrowedWrite: forcePrimaryKey,
+    ownTransaction: (fn) => sequelize.transaction((t) => fn(t)),
   };
+}
+
+const TABLE = '`(?:[^`]|``)+`(?:\\.`(?:[^`]|``)+`)?';
+const UPDATE = new RegExp(`^UPDATE (${TABLE}) SET `);
+const JOINED = new RegExp(` STRAIGHT_JOIN (${TABLE}) AS t ON `);
+const DELETE = new RegExp(`^DELETE FROM (${TABLE}) WHERE (?![\\s\\S]* LIMIT \\d+$)`);
+
+/**
+ * A where-write narrowed to the locked keys, with InnoDB held to the primary key's index. The locked read locks
+ * the matching rows; InnoDB's plan for the UPDATE/DELETE that follows may still be a scan (small tables, long IN
+ * lists), and under REPEATABLE READ a scan locks every row it visits — rows other writers hold, while this one
+ * holds its own: a deadlock vanilla Sequelize's single statement would not meet. Forced onto the primary key, the
+ * statement visits only the rows already locked (so does the library's own `UPDATE … JOIN`). (DELETE takes index hints in its multi-table form only, which
+ * has no LIMIT: a DELETE with one is sent as it is; narrowed, it never needs it.)
+ */
+function forcePrimaryKey(sql: string): string {
+  return sql
+    .replace(UPDATE, (_m, table: string) => `UPDATE ${table} FORCE INDEX (PRIMARY) SET `)
+    .replace(JOINED, (_m, table: string) => ` STRAIGHT_JOIN ${table} AS t FORCE INDEX (PRIMARY) ON `)
+    .replace(DELETE, (_m, table: string) => `DELETE ${table} FROM ${table} FORCE INDEX (PRIMARY) WHERE `);
 }

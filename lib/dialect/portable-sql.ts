@@ -22,7 +22,7 @@ export function unionRowsTable(
 }
 
 /** The parts of a per-row-values UPDATE every dialect shares: the value rows, the assignments, the match. */
-export function valuesUpdateParts(u: ValuesUpdate, rowId: string | undefined) {
+export function valuesUpdateParts(u: ValuesUpdate, rowId: string | undefined, rowsTable: typeof unionRowsTable = unionRowsTable) {
   const { model, qg, writes } = u;
   const attrs = internals(model).rawAttributes;
   const q = (id: string) => qg.quoteIdentifier(id);
@@ -49,5 +49,19 @@ export function valuesUpdateParts(u: ValuesUpdate, rowId: string | undefined) {
         : `${target}${column} = CASE WHEN v.${q(`s${i}`)} = 1 THEN v.${q(`v${i}`)} ELSE t.${column} END`;
     });
   const match = ids.map((a, i) => `${a === CTID ? `t.${rowId ?? 'rowid'}` : `t.${q(columnOf(model, a))}`} = v.${q(`k${i}`)}`).join(' AND ');
-  return { table: unionRowsTable(rows, columns, 'v', qg), assignments, match };
+  return { table: rowsTable(rows, columns, 'v', qg), assignments, match };
+}
+
+/**
+ * The same through a VALUES list, named by a select over its `column1…` columns: SQLite caps a compound SELECT
+ * at 500 terms, a VALUES list at nothing.
+ */
+export function valuesRowsTable(
+  rows: readonly (readonly string[])[],
+  columns: readonly string[],
+  alias: string,
+  qg: QueryGenerator,
+): string {
+  const names = columns.map((c, i) => `column${i + 1} AS ${qg.quoteIdentifier(c)}`).join(', ');
+  return `(SELECT ${names} FROM (VALUES ${rows.map((r) => `(${r.join(', ')})`).join(', ')})) AS ${qg.quoteIdentifier(alias)}`;
 }

@@ -70,6 +70,6 @@ export function postgresDialect(sequelize: Sequelize): SqlDialect {
     conflictsOnAnyUniqueKey: false,
     generatedKeys: undefined,
     readValue: (_model, _attribute, value) => value,
-    ownTransaction: () => ({}),
+    ownTransaction: (fn) => sequelize.transaction((t) => fn(t)),
   };
 }

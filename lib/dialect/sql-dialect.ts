@@ -1,4 +1,4 @@
-import type { Model, ModelStatic, Sequelize, TransactionOptions } from 'sequelize';
+import type { Model, ModelStatic, Transaction } from 'sequelize';
 import type { QueryGenerator, Row } from '../internals';
 
 /** The Sequelize dialects the library signals on. */
@@ -88,6 +88,14 @@ export interface SqlDialect {
    * drivers leave some types to Sequelize: SQLite's dates and JSON, MariaDB/MySQL's booleans).
    */
   readValue(model: ModelStatic<Model>, attribute: string, value: unknown): unknown;
-  /** Options for transactions the library opens itself (SQLite: `IMMEDIATE`, taking the write lock first). */
-  ownTransaction(sequelize: Sequelize): TransactionOptions;
+  /**
+   * Where statements cannot return rows: how a where-write Sequelize rendered is sent once narrowed to the locked
+   * keys (identity where no rewrite is needed). See mysql.ts.
+   */
+  readonly narrowedWrite?: ((sql: string) => string) | undefined;
+  /**
+   * Runs `fn` in a transaction the library opens itself (the call came without one). SQLite: `IMMEDIATE`, so the
+   * write lock is held from before the old rows are read, and one at a time per instance (see sqlite.ts).
+   */
+  ownTransaction<T>(fn: (transaction: Transaction) => Promise<T>): Promise<T>;
 }

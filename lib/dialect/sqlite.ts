@@ -1,6 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Transaction, type Sequelize } from 'sequelize';
 import type { SqlDialect } from './sql-dialect';
-import { typeKey, unionRowsTable, valuesUpdateParts } from './portable-sql';
+import { typeKey, valuesRowsTable, valuesUpdateParts } from './portable-sql';
 
 /**
  * SQLite: no row locks — a transaction the library opens is `IMMEDIATE`, holding the database's write lock
@@ -18,9 +19,9 @@ export function sqliteDialect(sequelize: Sequelize): SqlDialect {
     lockSuffix: '',
     lockTableSql: () => undefined,
     typed: (valueSql) => valueSql,
-    rowsTable: unionRowsTable,
+    rowsTable: valuesRowsTable,
     updateFromValuesSql: (u) => {
-      const { table, assignments, match } = valuesUpdateParts(u, 'rowid');
+      const { table, assignments, match } = valuesUpdateParts(u, 'rowid', valuesRowsTable);
       return `UPDATE ${u.qg.quoteTable(u.tableName)} AS t SET ${assignments('').join(', ')} FROM ${table} WHERE ${match}`;
     },
     conflictsOnAnyUniqueKey: false,
@@ -30,7 +31,7 @@ export function sqliteDialect(sequelize: Sequelize): SqlDialect {
       last: (column) => `${column} = last_insert_rowid()`,
     },
     readValue: (model, attribute, value) => (value == null ? value : readStored(sequelize, typeKey(model, attribute), value)),
-    ownTransaction: () => ({ type: Transaction.TYPES.IMMEDIATE }),
+    ownTransaction: ownTransactions(sequelize),
   };
 }
 
@@ -44,4 +45,24 @@ function readStored(sequelize: Sequelize, key: string | undefined, value: unknow
   }
   if ((key === 'JSON' || key === 'JSONB') && typeof value === 'string') return JSON.parse(value) as unknown;
   return value;
+}
+
+/**
+ * The library's own SQLite transactions, one at a time per instance. Vanilla Sequelize runs concurrent writes
+ * without a transaction one after another on its one default connection; a transaction per call would instead
+ * meet another's write lock (SQLITE_BUSY after the driver's 1 s busy timeout on a file) or, on `:memory:` where
+ * every transaction shares that connection, a nested BEGIN. Queued, they serialise as vanilla writes do. A call
+ * made inside a running own transaction's scope (a receiver writing without passing the transaction) does not
+ * wait for it, which would never end; it runs as it would without the library.
+ */
+function ownTransactions(sequelize: Sequelize): SqlDialect['ownTransaction'] {
+  const inside = new AsyncLocalStorage<true>();
+  let tail: Promise<unknown> = Promise.resolve();
+  return async <T>(fn: (t: Transaction) => Promise<T>): Promise<T> => {
+    const run = () => inside.run(true, () => sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, (t) => fn(t)));
+    if (inside.getStore()) return run();
+    const turn = tail.then(run, run);
+    tail = turn.catch(() => undefined);
+    return turn;
+  };
 }

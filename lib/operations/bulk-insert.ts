@@ -62,7 +62,13 @@ async function insertThenRead(
   send: (tap: StatementTap) => Promise<unknown>,
 ): Promise<unknown> {
   const { model, ctx } = call;
-  const inserted = new InsertedRows(model, statement.tableName, statement.records, statement.records.length, queryOf(call, statement.options));
+  const inserted = new InsertedRows(
+    model,
+    statement.tableName,
+    statement.records,
+    statement.records.length,
+    queryOf(call, statement.options),
+  );
   await inserted.prepare();
   const result = await send(untapped());
   const rows = (await inserted.rows()).filter((r): r is Row => r !== undefined);

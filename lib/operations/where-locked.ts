@@ -21,6 +21,8 @@ interface Locked {
   readonly model: ModelStatic<Model>;
   readonly statement: WhereStatement;
   readonly pg18: boolean;
+  /** Whether the dialect's statements return the rows they wrote (the statement tap); if not, they are read again. */
+  readonly taps: boolean;
   readonly cascades: readonly CascadingAssociation[];
 }
 
@@ -35,7 +37,7 @@ export async function writeLocked(
   pg18: boolean,
   cascades: readonly CascadingAssociation[],
 ): Promise<unknown> {
-  const l: Locked = { call, model: call.model, statement, pg18, cascades };
+  const l: Locked = { call, model: call.model, statement, pg18, taps: dialectFor(call.model).tapsStatements, cascades };
   const query = { transaction: call.ctx.transaction, ...statement.logging };
   if (statement.truncate) await lockTable(l.model, statement.tableName, query);
   const target: LockTarget = { model: l.model, tableName: statement.tableName, conditions: statement.truncate ? '' : statement.conditions };
@@ -112,7 +114,9 @@ async function writeBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise<
   const result = await l.statement.send(narrowedTo(l, oldRows), tap);
   if (!wantsNew) return result;
   // No RETURNING: receivers' edits, then the rows as both statements left them read by key.
-  const written = tap ? { edits, returned: tap.rows ?? [] } : { edits: [], returned: await editThenReread(l, oldRows, predicted, edits) };
+  const written = l.taps
+    ? { edits, returned: tap?.rows ?? [] }
+    : { edits: [], returned: await editThenReread(l, oldRows, predicted, edits) };
   await afterBatch(l, { oldRows, ...written, trackOld, result });
   return result;
 }
@@ -192,7 +196,10 @@ async function rereadWritten(l: Locked, keys: Row[]): Promise<Row[]> {
 
 /** The tap of the batch's statement: new rows (and, when identities move on PostgreSQL 18, their old identity). */
 function tapFor(l: Locked, wantsNew: boolean, trackOld: boolean): StatementTap | undefined {
-  if (!dialectFor(l.model).tapsStatements) return undefined;
+  const dialect = dialectFor(l.model);
+  if (!dialect.tapsStatements) {
+    return dialect.narrowedWrite ? new StatementTap({ type: l.statement.type, callerReturns: false, narrowed: true }) : undefined;
+  }
   const qg = generatorFor(l.model);
   const returning = !wantsNew
     ? undefined

@@ -54,7 +54,8 @@ export function onDialect(...dialects: (typeof testDialect)[]): boolean {
  * other dialect's unless one is named.
  */
 export function perDialect<T>(values: { postgres: T; others: T } & Partial<Record<typeof testDialect, T>>): T {
-  return values[testDialect] ?? (testDialect === 'postgres' ? values.postgres : values.others);
+  if (testDialect in values) return values[testDialect] as T;
+  return testDialect === 'postgres' ? values.postgres : values.others;
 }
 
 function baseOptions(log: StatementLog, extra: Options): Options {

@@ -1,5 +1,9 @@
 import { DataTypes, Op, literal, type Model, type ModelStatic, type Sequelize } from 'sequelize';
 import { Account, Ledger, Tag, defineModels } from './models';
+import { perDialect } from './database';
+
+/** SQL's random number function (an ORDER BY that picks any row). */
+const RANDOM = perDialect({ postgres: 'random()', others: 'RAND()', sqlite: 'random()' });
 
 /**
  * The models of the random-write property specs (change-log, audit replay): the spec models, with Ledger
@@ -45,7 +49,7 @@ export function randomWrites(rnd: () => number): [string, () => Promise<unknown>
     [
       'instance.save',
       async () => {
-        const a = await Account.findOne({ order: literal('random()') });
+        const a = await Account.findOne({ order: literal(RANDOM) });
         if (a) {
           a.balance = int(-50, 50);
           a.status = pick(['open', 'vip']);
@@ -56,7 +60,7 @@ export function randomWrites(rnd: () => number): [string, () => Promise<unknown>
     [
       'instance.update',
       async () => {
-        const a = await Account.findOne({ order: literal('random()') });
+        const a = await Account.findOne({ order: literal(RANDOM) });
         if (a) await a.update({ name: `u${int(0, 99)}`, meta: { n: int(0, 9) } });
       },
     ],
@@ -74,7 +78,7 @@ export function randomWrites(rnd: () => number): [string, () => Promise<unknown>
     [
       'instance.increment',
       async () => {
-        const a = await Account.findOne({ order: literal('random()') });
+        const a = await Account.findOne({ order: literal(RANDOM) });
         if (a) await a.increment('balance', { by: int(1, 3) });
       },
     ],
@@ -82,7 +86,7 @@ export function randomWrites(rnd: () => number): [string, () => Promise<unknown>
     [
       'instance.destroy',
       async () => {
-        const a = await Account.findOne({ order: literal('random()') });
+        const a = await Account.findOne({ order: literal(RANDOM) });
         if (a) await a.destroy();
       },
     ],
@@ -112,15 +116,15 @@ export function randomWrites(rnd: () => number): [string, () => Promise<unknown>
     [
       'account.addLedger',
       async () => {
-        const a = await Account.findOne({ order: literal('random()') });
-        const l = await Ledger.findOne({ order: literal('random()') });
+        const a = await Account.findOne({ order: literal(RANDOM) });
+        const l = await Ledger.findOne({ order: literal(RANDOM) });
         if (a && l) await (a as unknown as { addLedger(l: Model): Promise<void> }).addLedger(l);
       },
     ],
     [
       'account.setLedgers',
       async () => {
-        const a = await Account.findOne({ order: literal('random()') });
+        const a = await Account.findOne({ order: literal(RANDOM) });
         if (a) await (a as unknown as { setLedgers(ids: number[]): Promise<void> }).setLedgers((await someIds(Ledger)).slice(0, 3));
       },
     ],
