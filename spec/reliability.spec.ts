@@ -27,7 +27,8 @@ describe('reliability', () => {
       sqlite: '',
     });
     if (!sql) {
-      await db.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, async () => undefined);
+      // Nothing holds the database's write lock any more: an IMMEDIATE transaction takes it at once.
+      await db.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, () => Promise.resolve());
       return 0;
     }
     const [row] = (await db.sequelize.query(sql, { type: QueryTypes.SELECT })) as [{ n: number | string }];
@@ -35,7 +36,7 @@ describe('reliability', () => {
   }
 
   /** The server session of a transaction's connection, and a way to kill it from another. */
-  const backend = perDialect({
+  const backend = perDialect<{ pid: string; kill: string } | undefined>({
     postgres: { pid: 'SELECT pg_backend_pid() AS pid', kill: 'SELECT pg_terminate_backend(:pid)' },
     others: { pid: 'SELECT CONNECTION_ID() AS pid', kill: 'KILL :pid' },
     sqlite: undefined,
@@ -52,8 +53,9 @@ describe('reliability', () => {
       let afterSignals = 0;
       receivers.add(
         bulkSignals.on(Account, 'beforeUpdate', async ({ transaction }) => {
-          const [{ pid }] = (await db.sequelize.query(backend!.pid, { type: QueryTypes.SELECT, transaction })) as [{ pid: number }];
-          await db.sequelize.query(backend!.kill, {
+          const session = backend!;
+          const [{ pid }] = (await db.sequelize.query(session.pid, { type: QueryTypes.SELECT, transaction })) as [{ pid: number }];
+          await db.sequelize.query(session.kill, {
             replacements: { pid },
             type: QueryTypes.RAW,
             transaction: null,
