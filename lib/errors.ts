@@ -136,11 +136,11 @@ export const NotInstalledError = errors.NotInstalledError;
 export type NotInstalledError = InstanceType<typeof NotInstalledError>;
 
 /**
- * A write was asked for in a form the library cannot signal correctly; nothing was written. Not thrown by
- * this version (every write path is signalled); kept so code that catches it keeps compiling.
+ * A write was asked for in a form the library cannot signal correctly; nothing was written. Thrown for a
+ * signalled write of a model without a primary key on MariaDB/MySQL (its rows cannot be told apart there).
  *
  * @example
- * if (error instanceof UnsupportedOperationError) logger.warn(error.message); // never true in 0.2
+ * if (error instanceof UnsupportedOperationError) logger.warn(error.message); // e.g. a keyless model on MySQL
  * @class
  */
 export const UnsupportedOperationError = errors.UnsupportedOperationError;

@@ -117,13 +117,14 @@ export function clsTransaction(sequelize: Sequelize): Transaction | undefined {
 }
 
 /** The options a Sequelize instance was built with, as it keeps them. */
-export function sequelizeOptions(sequelize: Sequelize): { databaseVersion?: string; omitNull?: boolean } {
-  return (sequelize as unknown as { options: { databaseVersion?: string; omitNull?: boolean } }).options;
+export function sequelizeOptions(sequelize: Sequelize): { databaseVersion?: string | number; omitNull?: boolean } {
+  return (sequelize as unknown as { options: { databaseVersion?: string | number; omitNull?: boolean } }).options;
 }
 
 /** The server's major version (Sequelize records it on its first connection). */
 export function serverMajor(sequelize: Sequelize): number {
-  const version = sequelizeOptions(sequelize).databaseVersion ?? '0';
+  // A version string once connected ('18.1', '10.11.6-MariaDB'); SQLite's stays the number 0.
+  const version = String(sequelizeOptions(sequelize).databaseVersion ?? '0');
   return Number(version.split('.')[0]) || 0;
 }
 

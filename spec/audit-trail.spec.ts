@@ -213,7 +213,13 @@ describe('auditTrail', () => {
     for (const [name, write, expected] of paths) {
       const { entries, inserts } = await audited(write);
       const sorted = (es: Entry[]) => [...es].sort((x, y) => (x.action < y.action ? -1 : x.action > y.action ? 1 : 0));
-      expect(sorted(entries), name).to.deep.equal(sorted(await resolveKeys(expected)));
+      // Sequelize's mysql dialect renders increment's updatedAt in whole seconds: a decrement in the same second
+      // as the increment before it leaves updatedAt as it was.
+      const secondsOnly = (es: Entry[]) =>
+        onDialect('mysql') && name === 'Model.decrement'
+          ? es.map((e) => ({ ...e, changedFields: e.changedFields.filter((f) => f !== 'updatedAt') }))
+          : es;
+      expect(secondsOnly(sorted(entries)), name).to.deep.equal(secondsOnly(sorted(await resolveKeys(expected))));
       expect(inserts, name).to.equal(new Set(expected.map((e) => e.action)).size);
     }
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import createDebug from 'debug';
 import { format } from 'node:util';
 import { bulkSignals, changedTo } from '../lib';
-import { resetTables, serverMajor, useDatabase } from './support/database';
+import { onDialect, resetTables, serverMajor, useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 
@@ -59,13 +59,15 @@ describe('debug logging (DEBUG=sequelize-bulk-signals:*)', () => {
   });
 
   it('names the strategy and the rows read and written, and per receiver what its when condition matched', async () => {
-    const single = (await serverMajor(db.sequelize)) >= 18 ? 'RETURNING old.*, new.*' : 'data-modifying CTE';
+    const strategy = !onDialect('postgres')
+      ? 'locked read, the statement, a read by key'
+      : `one statement (${(await serverMajor(db.sequelize)) >= 18 ? 'RETURNING old.*, new.*' : 'data-modifying CTE'})`;
     receivers.add(bulkSignals.on(Account, 'afterUpdate', () => undefined));
     receivers.add(bulkSignals.on(Account, 'afterUpdate', () => undefined, { when: changedTo('status', 'frozen'), name: 'freezer' }));
     const afterOnly = await debugLines('sequelize-bulk-signals:*', () => Account.update({ status: 'frozen' }, { where: { id: [1, 2] } }));
     expect(afterOnly).to.deep.equal([
-      `call Account.update (update): one statement (${single})`,
-      'call Account.update: 2 row(s) written',
+      `call Account.update (update): ${strategy}`,
+      onDialect('postgres') ? 'call Account.update: 2 row(s) written' : 'call Account.update: 2 row(s) read locked',
       'dispatch Account.afterUpdate (freezer): when changedTo(status, "frozen") matched 2 of 2 row(s)',
       'dispatch Account.afterUpdate (update via model): 2 row(s); 2 receiver(s) now, 0 queued for commit, 0 filtered out by when',
     ]);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DataTypes, Deferrable, Model, type Sequelize } from 'sequelize';
 import { InvalidReceiverError, Priority, bulkSignals, type Signal } from '../lib';
-import { connect, resetTables, useDatabase } from './support/database';
+import { connect, onDialect, resetTables, useDatabase } from './support/database';
 import { collectConsoleWarnings, collectWarnings, rejection } from './support/helpers';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
@@ -156,21 +156,25 @@ describe('onCommit delivery', () => {
     expect((await Account.findAll({ order: [['id', 'ASC']] })).map((a) => a.name)).to.deep.equal(['outer', 'kept']);
   });
 
-  it("does not deliver when COMMIT itself fails (a deferred constraint), unlike Sequelize 6's afterCommit", async () => {
-    let sequelizeAfterCommitRan = false;
-    receivers.add(bulkSignals.on(Child, 'afterCreate', onCommit('child'), { onCommit: true }));
-    const t = await db.sequelize.transaction();
-    t.afterCommit(() => {
-      sequelizeAfterCommitRan = true;
-    });
-    await Child.create({ parentId: 404 }, { transaction: t }); // no such parent: fails at COMMIT
-    // Sequelize prints its own warning for the failed COMMIT (newer releases): collected, not printed.
-    const { result: error } = await collectConsoleWarnings(() => rejection(t.commit()));
-    expect(error).to.have.property('name', 'SequelizeForeignKeyConstraintError');
-    expect(sequelizeAfterCommitRan).to.equal(true, 'the Sequelize 6.37 behaviour this library works around');
-    expect(delivered).to.deep.equal([]);
-    expect(await Child.count()).to.equal(0);
-  });
+  // A COMMIT that fails needs a deferred constraint: MariaDB/MySQL have none, Sequelize does not declare them on SQLite.
+  (onDialect('postgres') ? it : it.skip)(
+    "does not deliver when COMMIT itself fails (a deferred constraint), unlike Sequelize 6's afterCommit",
+    async () => {
+      let sequelizeAfterCommitRan = false;
+      receivers.add(bulkSignals.on(Child, 'afterCreate', onCommit('child'), { onCommit: true }));
+      const t = await db.sequelize.transaction();
+      t.afterCommit(() => {
+        sequelizeAfterCommitRan = true;
+      });
+      await Child.create({ parentId: 404 }, { transaction: t }); // no such parent: fails at COMMIT
+      // Sequelize prints its own warning for the failed COMMIT (newer releases): collected, not printed.
+      const { result: error } = await collectConsoleWarnings(() => rejection(t.commit()));
+      expect(error).to.have.property('name', 'SequelizeForeignKeyConstraintError');
+      expect(sequelizeAfterCommitRan).to.equal(true, 'the Sequelize 6.37 behaviour this library works around');
+      expect(delivered).to.deep.equal([]);
+      expect(await Child.count()).to.equal(0);
+    },
+  );
 
   it("sends a throwing onCommit receiver's error to onCommitError; the write stays committed", async () => {
     const seen: [unknown, string][] = [];

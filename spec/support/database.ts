@@ -136,8 +136,9 @@ export function useDatabase(prefix: string, define: (sequelize: Sequelize, prefi
   return handle;
 }
 
-/** A model's table name without its schema. */
+/** A model's table name as SQLite stores it: a schema is a prefix of the name. */
 function tableNameOf(model: ModelStatic<Model>): string {
-  const name = model.getTableName() as string | { tableName: string };
-  return typeof name === 'string' ? name : name.tableName;
+  const name = model.getTableName() as string | { tableName: string; schema?: string; delimiter?: string };
+  if (typeof name === 'string') return name;
+  return name.schema ? `${name.schema}${name.delimiter ?? '.'}${name.tableName}` : name.tableName;
 }
