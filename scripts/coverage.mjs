@@ -6,7 +6,8 @@
 // `0 && module.exports` annotation), which c8 would count as untested branches of ours. Thresholds are in
 // .c8rc.json. Extra arguments go to mocha; DATABASE_URL and TEST_PG are honoured as by `npm test`.
 // COVERAGE_APPEND=1 adds a run to the previous one (same build) and reports both together: CI runs the suite
-// on PostgreSQL 18 and then on 15, whose paths differ (`RETURNING old.*` or a data-modifying CTE).
+// on PostgreSQL 18, 15, MariaDB and SQLite, whose paths differ (`RETURNING old.*`, a data-modifying CTE, a
+// read by key), and checks the thresholds on the merged figures only.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -65,5 +66,7 @@ const run = spawnSync(
   ],
   { cwd: root, stdio: 'inherit' },
 );
-const report = spawnSync(process.execPath, [c8Bin, 'report'], { cwd: root, stdio: 'inherit' });
+// COVERAGE_CHECK=0 reports without checking the thresholds: a run that more runs will be merged into.
+const check = process.env.COVERAGE_CHECK === '0' ? ['--check-coverage', 'false'] : [];
+const report = spawnSync(process.execPath, [c8Bin, 'report', ...check], { cwd: root, stdio: 'inherit' });
 process.exit(run.status || report.status || 0);
