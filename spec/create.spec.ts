@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { bulkSignals, type Signal } from '../lib';
+import { DataTypes } from 'sequelize';
+import { UnsupportedOperationError, bulkSignals, type Signal } from '../lib';
 import { onDialect, perDialect, resetTables, useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers, Recorder } from './support/recorder';
@@ -292,6 +293,49 @@ describe('create events', () => {
       expect(error).to.equal(veto);
       expect(await Account.count()).to.equal(0);
       expect(recorder.events()).to.deep.equal(['validateCreate']);
+    });
+  });
+
+  describe('a model without a primary key', () => {
+    /** Rows that cannot be told apart by a key: PostgreSQL finds them by ctid, SQLite by rowid, MariaDB/MySQL not at all. */
+    const keyless = () => {
+      const sequelize = Account.sequelize!;
+      if (sequelize.isDefined('KeylessCreate')) return sequelize.model('KeylessCreate');
+      const model = sequelize.define(
+        'KeylessCreate',
+        { tag: DataTypes.STRING, n: { type: DataTypes.INTEGER, defaultValue: 7 } },
+        { tableName: 'crt_keyless', timestamps: false },
+      );
+      model.removeAttribute('id');
+      return model;
+    };
+
+    it('create and bulkCreate deliver the rows as inserted, database defaults included (refused on MariaDB/MySQL, nothing written)', async () => {
+      const Keyless = keyless();
+      await Keyless.sync({ force: true });
+      const seen: unknown[][] = [];
+      receivers.add(
+        bulkSignals.on(Keyless, 'afterCreate', ({ newRecords }) => {
+          seen.push(newRecords.map((r) => [r.get('tag'), r.get('n')]));
+        }),
+      );
+      const writes = () => Promise.all([Keyless.create({ tag: 'a' }), Keyless.bulkCreate([{ tag: 'b', n: 1 }, { tag: 'c' }])]);
+      if (onDialect('mariadb', 'mysql')) {
+        const error = await writes().catch((e: unknown) => e);
+        expect(error).to.be.instanceOf(UnsupportedOperationError);
+        expect((error as Error).message).to.match(/KeylessCreate has no primary key/);
+        expect(await Keyless.count()).to.equal(0, 'nothing written');
+        return;
+      }
+      await Keyless.create({ tag: 'a' });
+      await Keyless.bulkCreate([{ tag: 'b', n: 1 }, { tag: 'c' }]);
+      expect(seen).to.deep.equal([
+        [['a', 7]],
+        [
+          ['b', 1],
+          ['c', 7],
+        ],
+      ]);
     });
   });
 });

@@ -3,8 +3,8 @@ import { UnsupportedOperationError } from '../errors';
 import { internals, type Row } from '../internals';
 import { dialectFor } from '../dialect';
 import { parseRow, selectList } from './locked-read';
-import { columnOf, columnsToAttributes, keyOf } from './model-info';
-import { generatorFor, identityInSql } from './sql';
+import { CTID, columnOf, columnsToAttributes, keyOf } from './model-info';
+import { generatorFor, identityInSql, rowIdOf } from './sql';
 
 type Query = { transaction: Transaction; logging?: never; benchmark?: boolean };
 
@@ -31,8 +31,15 @@ export class InsertedRows {
   ) {
     const pks = internals(model).primaryKeyAttributes;
     const values = records.map((r) => columnsToAttributes(model, r));
-    this.explicit = values.filter((v) => pks.every((pk) => v[pk] != null));
-    this.generated = values.flatMap((v, i) => (pks.every((pk) => v[pk] != null) ? [] : [i]));
+    // A model without a primary key (SQLite: rowid): every row is numbered by the database.
+    const given = (v: Row) => pks.length > 0 && pks.every((pk) => v[pk] != null);
+    this.explicit = values.filter(given);
+    this.generated = values.flatMap((v, i) => (given(v) ? [] : [i]));
+    if (pks.length === 0) {
+      const rowId = rowIdOf(model); // refuses where rows without a key cannot be told apart (MariaDB/MySQL)
+      this.numbering = { sql: rowId.column, attribute: CTID };
+      return;
+    }
     const auto = internals(model).autoIncrementAttribute;
     if (this.generated.length > 0 && (!auto || pks.length !== 1 || pks[0] !== auto)) {
       throw new UnsupportedOperationError(
@@ -41,11 +48,14 @@ export class InsertedRows {
         { modelName: model.name, event: 'afterCreate' },
       );
     }
+    this.numbering = auto ? { sql: generatorFor(model).quoteIdentifier(columnOf(model, auto)), attribute: auto } : undefined;
   }
 
+  /** The column the database numbers rows by (the auto-increment key, or SQLite's rowid), and its attribute. */
+  private readonly numbering: { sql: string; attribute: string } | undefined;
+
   private get column(): string {
-    const auto = internals(this.model).autoIncrementAttribute!;
-    return generatorFor(this.model).quoteIdentifier(columnOf(this.model, auto));
+    return this.numbering!.sql;
   }
 
   /** The statement to run before the INSERT, if the dialect needs one. */
@@ -75,8 +85,8 @@ export class InsertedRows {
     const rows = raw.map((r) => parseRow(this.model, r, 'n')!);
     const byKey = new Map(rows.map((r) => [keyOf(this.model, r), r]));
     const explicitKeys = new Set(this.explicit.map((v) => keyOf(this.model, v)));
-    const auto = internals(this.model).autoIncrementAttribute!;
-    const numbered = rows.filter((r) => !explicitKeys.has(keyOf(this.model, r))).sort((a, b) => Number(a[auto]) - Number(b[auto]));
+    const by = this.numbering?.attribute ?? '';
+    const numbered = rows.filter((r) => !explicitKeys.has(keyOf(this.model, r))).sort((a, b) => Number(a[by]) - Number(b[by]));
     const out: (Row | undefined)[] = this.records.map((r) => byKey.get(keyOf(this.model, columnsToAttributes(this.model, r))));
     this.generated.forEach((index, n) => (out[index] = numbered[n]));
     return out;

@@ -15,7 +15,17 @@ export async function rereadRows(
   query: { transaction?: Transaction; logging?: never; benchmark?: boolean },
 ): Promise<Row[]> {
   if (keys.length === 0) return [];
+  return rereadWhere(model, tableName, identityInSql(model, keys, generatorFor(model)), query);
+}
+
+/** The same for rows picked by a condition (SQL) rather than by keys. */
+export async function rereadWhere(
+  model: ModelStatic<Model>,
+  tableName: unknown,
+  conditions: string,
+  query: { transaction?: Transaction; logging?: never; benchmark?: boolean },
+): Promise<Row[]> {
   const qg = generatorFor(model);
-  const sql = `SELECT ${selectList(model, qg, 'n')} FROM ${qg.quoteTable(tableName)} WHERE ${identityInSql(model, keys, qg)}`;
+  const sql = `SELECT ${selectList(model, qg, 'n')} FROM ${qg.quoteTable(tableName)} WHERE ${conditions}`;
   return model.sequelize!.query<Row>(sql, { type: QueryTypes.SELECT, raw: true, ...query });
 }

@@ -61,7 +61,10 @@ async function insertThenRead(
   statement: BulkInsertStatement,
   send: (tap: StatementTap) => Promise<unknown>,
 ): Promise<unknown> {
-  const { model, ctx } = call;
+  const { ctx } = call;
+  // The class Sequelize inserts through: a `Model.schema()` copy whose attributes an association changed
+  // afterwards (a through model's key) differs from the model the receivers are registered on.
+  const model = (statement.options.model as ModelStatic<Model> | undefined) ?? call.model;
   const inserted = new InsertedRows(
     model,
     statement.tableName,

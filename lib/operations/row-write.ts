@@ -2,11 +2,11 @@ import type { Model, ModelStatic, Transaction } from 'sequelize';
 import type { WriteCall } from '../call';
 import { instanceInternals, mapWhereFields, type Row } from '../internals';
 import { parseRow, readLocked, selectList } from '../data/locked-read';
-import { canonicalModel, identityOf } from '../data/model-info';
-import { rereadRows } from '../data/reread';
+import { canonicalModel, hasPrimaryKey, identityOf } from '../data/model-info';
+import { rereadRows, rereadWhere } from '../data/reread';
 import { dialectFor } from '../dialect';
 import { currentValues, missingAttributes, previousValues } from '../data/records';
-import { generatorFor } from '../data/sql';
+import { generatorFor, rowIdOf } from '../data/sql';
 import { StatementTap } from '../statement-tap';
 
 type RowStatement = 'INSERT' | 'UPDATE' | 'DELETE';
@@ -62,14 +62,32 @@ async function writeRowThenRead(
     if (row) call.written.set(instance, row);
     return result;
   }
+  // Refused before anything is sent where rows without a key cannot be told apart (MariaDB/MySQL).
+  if (!hasPrimaryKey(model)) rowIdOf(model);
   const result = await send(undefined);
-  const key = Object.fromEntries(identityOf(model).map((a) => [a, instanceInternals(instance).dataValues[a]]));
-  const [raw] = await rereadRows(model, tableOf(instance), [key], {
+  const [raw] = await readWritten(model, instance, type, {
     transaction: call.ctx.transaction,
     ...(options.logging === undefined ? {} : { logging: options.logging as never }),
   });
   if (raw) call.written.set(instance, parseRow(model, raw, 'n')!);
   return result;
+}
+
+/**
+ * The row an instance's INSERT or UPDATE wrote, read again: by its primary key; without one (SQLite's rowid)
+ * an INSERT's row is the one the connection last numbered, an UPDATE's the one the instance's where picks.
+ */
+function readWritten(model: ModelStatic<Model>, instance: Model, type: RowStatement, query: { transaction: Transaction; logging?: never }) {
+  if (hasPrimaryKey(model)) {
+    const key = Object.fromEntries(identityOf(model).map((a) => [a, instanceInternals(instance).dataValues[a]]));
+    return rereadRows(model, tableOf(instance), [key], query);
+  }
+  const qg = generatorFor(model);
+  const conditions =
+    type === 'INSERT'
+      ? dialectFor(model).generatedKeys!.last(rowIdOf(model).column)
+      : qg.whereQuery(mapWhereFields(model, instance.where() as never), { model }).replace(/^\s*WHERE\s+/i, '') || '1 = 1';
+  return rereadWhere(model, tableOf(instance), conditions, query);
 }
 
 /** The table an instance's statements go to (its constructor may be a `Model.schema()` subclass). */

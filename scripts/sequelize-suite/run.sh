@@ -27,10 +27,14 @@ results=$work/results-$dialect
 mkdir -p "$results" "$seq/node_modules"
 ln -sfn .. "$seq/node_modules/sequelize"
 
-# The dialect's driver beside the test dependencies (the versions this library tests with).
+# The dialect's driver beside the test dependencies, in the version Sequelize's own suite declares (its
+# package.json devDependencies: mariadb 2, mysql2 2 for 6.37.8 — Sequelize 6 crashes on some of its own tests
+# with the mariadb 3 driver, without this library too).
 driver=$(node -p '({ mariadb: "mariadb", mysql: "mysql2", sqlite: "sqlite3" })[process.argv[1]]' "$dialect")
-if [ ! -d "$work/node_modules/$driver" ]; then
-  version=$(node -p 'require(process.argv[1]).devDependencies[process.argv[2]]' "$library/package.json" "$driver")
+version=$(node -p 'require(process.argv[1]).devDependencies[process.argv[2]]' "$seq/package.json" "$driver")
+installed=$(node -p 'try { require(process.argv[1]).version } catch { "" }' "$work/node_modules/$driver/package.json")
+if [ -z "$installed" ] || ! node -e 'process.exit(require(process.argv[1]).satisfies(process.argv[2], process.argv[3]) ? 0 : 1)' \
+  "$work/node_modules/semver" "$installed" "$version"; then
   say "installing $driver@$version into $work/node_modules"
   (cd "$work" && npm install --no-save --no-audit --no-fund "$driver@$version") >"$results/npm-driver.log" 2>&1 \
     || { tail -20 "$results/npm-driver.log" >&2; die "installing $driver failed"; }
