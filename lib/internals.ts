@@ -128,6 +128,11 @@ export function serverMajor(sequelize: Sequelize): number {
   return Number(version.split('.')[0]) || 0;
 }
 
+/** Whether a transaction was committed or rolled back (`finished`: 'commit' / 'rollback'). */
+export function transactionFinished(transaction: Transaction): boolean {
+  return (transaction as unknown as { finished?: string }).finished !== undefined;
+}
+
 /** The `Model` base class of the Sequelize copy this instance comes from (two copies may be loaded). */
 export function modelBaseOf(sequelize: Sequelize): ModelStatic<Model> {
   return (sequelize.constructor as unknown as { Model: ModelStatic<Model> }).Model;

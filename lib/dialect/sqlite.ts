@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Transaction, type Sequelize } from 'sequelize';
 import type { SqlDialect } from './sql-dialect';
+import { sequelizeOptions, transactionFinished } from '../internals';
 import { typeKey, valuesRowsTable, valuesUpdateParts } from './portable-sql';
 
 /**
@@ -53,16 +54,65 @@ function readStored(sequelize: Sequelize, key: string | undefined, value: unknow
  * meet another's write lock (SQLITE_BUSY after the driver's 1 s busy timeout on a file) or, on `:memory:` where
  * every transaction shares that connection, a nested BEGIN. Queued, they serialise as vanilla writes do. A call
  * made inside a running own transaction's scope (a receiver writing without passing the transaction) does not
- * wait for it, which would never end; it runs as it would without the library.
+ * wait for it, which would never end: on a file it runs as it would without the library; on `:memory:` it joins
+ * that transaction, as would any write made while a transaction of the instance is open there (vanilla's
+ * statements run inside it, on the one connection).
  */
 function ownTransactions(sequelize: Sequelize): SqlDialect['ownTransaction'] {
-  const inside = new AsyncLocalStorage<true>();
+  const inside = new AsyncLocalStorage<Transaction>();
+  const shared = inMemory(sequelize) ? trackTransactions(sequelize) : undefined;
+  const ours = new WeakSet<Transaction>();
   let tail: Promise<unknown> = Promise.resolve();
   return async <T>(fn: (t: Transaction) => Promise<T>): Promise<T> => {
-    const run = () => inside.run(true, () => sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, (t) => fn(t)));
-    if (inside.getStore()) return run();
+    const current = inside.getStore();
+    if (shared) {
+      if (current && !transactionFinished(current)) return fn(current);
+      const open = [...shared].reverse().find((t) => !transactionFinished(t) && !ours.has(t));
+      if (open) return fn(open);
+    }
+    const run = () =>
+      sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, (t) => {
+        ours.add(t);
+        return inside.run(t, () => fn(t));
+      });
+    if (current) return run();
     const turn = tail.then(run, run);
     tail = turn.catch(() => undefined);
     return turn;
   };
+}
+
+/** Whether the instance's database is `:memory:` (as Sequelize's SQLite connection manager decides). */
+function inMemory(sequelize: Sequelize): boolean {
+  const { storage, host } = sequelizeOptions(sequelize) as { storage?: string; host?: string };
+  return (storage ?? (host && host !== 'localhost' ? host : ':memory:')) === ':memory:';
+}
+
+/**
+ * The transactions opened through `sequelize.transaction()` of a `:memory:` instance (all on its one
+ * connection), kept while they may be open: the instance's method is wrapped, nothing else changes.
+ */
+function trackTransactions(sequelize: Sequelize): Set<Transaction> {
+  const open = new Set<Transaction>();
+  const original = Reflect.get(sequelize, 'transaction') as (...a: unknown[]) => Promise<unknown>;
+  const prune = () => {
+    for (const t of open) if (transactionFinished(t)) open.delete(t);
+  };
+  function transaction(this: Sequelize, ...args: unknown[]): Promise<unknown> {
+    prune();
+    const callback = typeof args[0] === 'function' ? args[0] : args[1];
+    if (typeof callback === 'function') {
+      const options = typeof args[0] === 'function' ? {} : args[0];
+      return original.call(this, options, (t: Transaction) => {
+        open.add(t);
+        return (callback as (t: Transaction) => unknown)(t);
+      });
+    }
+    return (original.apply(this, args) as Promise<Transaction>).then((t) => {
+      open.add(t);
+      return t;
+    });
+  }
+  Object.defineProperty(sequelize, 'transaction', { value: transaction, writable: true, configurable: true, enumerable: false });
+  return open;
 }
