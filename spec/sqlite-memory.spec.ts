@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Sequelize, literal, type Transaction } from 'sequelize';
+import { Sequelize, literal } from 'sequelize';
 import { bulkSignals, installBulkSignals } from '../lib';
 import { onDialect } from './support/database';
 import { collectWarnings } from './support/helpers';
