@@ -2,6 +2,7 @@ import { QueryTypes, type Model, type ModelStatic, type Transaction } from 'sequ
 import { UnsupportedOperationError } from '../errors';
 import { internals, type Row } from '../internals';
 import { dialectFor } from '../dialect';
+import type { GeneratedKeys } from '../dialect/sql-dialect';
 import { parseRow, selectList } from './locked-read';
 import { CTID, columnOf, columnsToAttributes, keyOf } from './model-info';
 import { generatorFor, identityInSql, rowIdOf } from './sql';
@@ -20,17 +21,29 @@ export class InsertedRows {
   /** Indices (into `records`) of the rows the database numbers itself. */
   readonly generated: number[];
 
+  /** The rows expected to be inserted (column-keyed), in statement order. */
+  readonly records: readonly Row[];
+  /** Per statement row: its explicit key value (single-column keys), or undefined where the database numbers it. */
+  private readonly explicitIds: readonly unknown[];
+  /** Per expected row (index into `records`): its position among the statement's rows. */
+  private readonly positions: readonly number[];
+
   constructor(
     readonly model: ModelStatic<Model>,
     readonly tableName: unknown,
-    /** The rows as Sequelize inserts them (column-keyed), in statement order — those expected to be inserted. */
-    readonly records: readonly Row[],
-    /** How many rows the statement has (conflicting ones included: they use up numbers too). */
-    readonly statementRows: number,
+    /** Every row of the statement as Sequelize inserts it (column-keyed), conflicting ones too: they use up numbers. */
+    readonly statementRecords: readonly Row[],
+    /** Which of them are expected to be inserted (indices); all when omitted. */
+    expected: readonly number[] | undefined,
     readonly query: Query,
   ) {
+    this.positions = expected ?? statementRecords.map((_, i) => i);
+    this.records = this.positions.map((i) => statementRecords[i]!);
+    const statementValues = statementRecords.map((r) => columnsToAttributes(model, r));
+    const single = internals(model).primaryKeyAttributes.length === 1 ? internals(model).primaryKeyAttributes[0] : undefined;
+    this.explicitIds = statementValues.map((v) => (single === undefined ? undefined : (v[single] ?? undefined)));
     const pks = internals(model).primaryKeyAttributes;
-    const values = records.map((r) => columnsToAttributes(model, r));
+    const values = this.records.map((r) => columnsToAttributes(model, r));
     // A model without a primary key (SQLite: rowid): every row is numbered by the database.
     const given = (v: Row) => pks.length > 0 && pks.every((pk) => v[pk] != null);
     this.explicit = values.filter(given);
@@ -75,20 +88,63 @@ export class InsertedRows {
   async rows(): Promise<(Row | undefined)[]> {
     const qg = generatorFor(this.model);
     const keys = dialectFor(this.model).generatedKeys!;
-    const conditions = [
-      ...(this.explicit.length ? [identityInSql(this.model, this.explicit, qg)] : []),
-      ...(this.generated.length ? [keys.condition(this.column, this.statementRows, this.before)] : []),
-    ];
+    // Explicit ids among generated ones: InnoDB's numbering is worked out row by row (see `numberedIds`).
+    const mixed = keys.mixed && this.generated.length > 0 && this.explicitIds.some((v) => v !== undefined) ? keys.mixed : undefined;
+    const conditions = this.conditions(keys, mixed);
     if (conditions.length === 0) return [];
-    const sql = `SELECT ${selectList(this.model, qg, 'n')} FROM ${qg.quoteTable(this.tableName)} WHERE ${conditions.map((c) => `(${c})`).join(' OR ')}`;
+    const list = `${selectList(this.model, qg, 'n')}${mixed ? `, ${mixed.state}` : ''}`;
+    const sql = `SELECT ${list} FROM ${qg.quoteTable(this.tableName)} WHERE ${conditions.map((c) => `(${c})`).join(' OR ')}`;
     const raw = await this.model.sequelize!.query<Row>(sql, { type: QueryTypes.SELECT, raw: true, ...this.query });
     const rows = raw.map((r) => parseRow(this.model, r, 'n')!);
     const byKey = new Map(rows.map((r) => [keyOf(this.model, r), r]));
+    const out: (Row | undefined)[] = this.records.map((r) => byKey.get(keyOf(this.model, columnsToAttributes(this.model, r))));
+    if (mixed) this.matchNumbered(out, byKey, raw[0]);
+    else this.matchInOrder(out, rows);
+    return out;
+  }
+
+  private conditions(keys: GeneratedKeys, mixed: GeneratedKeys['mixed']): string[] {
+    const qg = generatorFor(this.model);
+    const out = this.explicit.length ? [identityInSql(this.model, this.explicit, qg)] : [];
+    if (this.generated.length === 0) return out;
+    return [...out, mixed ? mixed.from(this.column) : keys.condition(this.column, this.statementRecords.length, this.before)];
+  }
+
+  /** Generated rows by the ids InnoDB gave them. */
+  private matchNumbered(out: (Row | undefined)[], byKey: Map<string, Row>, state: Row | undefined): void {
+    const ids = state ? this.numberedIds(state) : [];
+    const by = this.numbering!.attribute;
+    for (const index of this.generated) out[index] = byKey.get(keyOf(this.model, { [by]: ids[this.positions[index]!] }));
+  }
+
+  /** Generated rows in numbering order: the database numbers a statement's rows in row order. */
+  private matchInOrder(out: (Row | undefined)[], rows: Row[]): void {
     const explicitKeys = new Set(this.explicit.map((v) => keyOf(this.model, v)));
     const by = this.numbering?.attribute ?? '';
     const numbered = rows.filter((r) => !explicitKeys.has(keyOf(this.model, r))).sort((a, b) => Number(a[by]) - Number(b[by]));
-    const out: (Row | undefined)[] = this.records.map((r) => byKey.get(keyOf(this.model, columnsToAttributes(this.model, r))));
     this.generated.forEach((index, n) => (out[index] = numbered[n]));
-    return out;
+  }
+
+  /**
+   * The id InnoDB gave each statement row it numbered (by statement position): the first is LAST_INSERT_ID();
+   * each next one `auto_increment_increment` above the previous — or, after an explicit id at or above that,
+   * the first value of the series (`offset + k × increment`) above the explicit id.
+   */
+  private numberedIds(state: Row): (number | undefined)[] {
+    const first = Number(state.__bsg_first);
+    const inc = Math.max(1, Number(state.__bsg_inc) || 1);
+    const rawOffset = Number(state.__bsg_off) || 1;
+    const offset = rawOffset > inc ? 1 : rawOffset;
+    const above = (v: number) => v + inc - ((((v - offset) % inc) + inc) % inc);
+    let counter: number | undefined;
+    return this.explicitIds.map((explicit) => {
+      if (explicit !== undefined) {
+        if (counter !== undefined && Number(explicit) >= counter) counter = above(Number(explicit));
+        return undefined;
+      }
+      const id = counter ?? first;
+      counter = id + inc;
+      return id;
+    });
   }
 }

@@ -29,6 +29,10 @@ export function mysqlDialect(sequelize: Sequelize, name: 'mariadb' | 'mysql'): S
       condition: (column, count) =>
         `${column} >= LAST_INSERT_ID() AND ${column} < LAST_INSERT_ID() + ${Number(count)} * @@auto_increment_increment`,
       last: (column) => `${column} = LAST_INSERT_ID()`,
+      mixed: {
+        from: (column) => `${column} >= LAST_INSERT_ID()`,
+        state: 'LAST_INSERT_ID() AS `__bsg_first`, @@auto_increment_increment AS `__bsg_inc`, @@auto_increment_offset AS `__bsg_off`',
+      },
     },
     readValue: (model, attribute, value) => (value != null && typeKey(model, attribute) === 'BOOLEAN' ? Boolean(Number(value)) : value),
     narrowedWrite: forcePrimaryKey,

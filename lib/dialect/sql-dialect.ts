@@ -32,6 +32,14 @@ export interface GeneratedKeys {
   condition(column: string, count: number, before: unknown): string;
   /** The row the connection's last single-row INSERT numbered. */
   last(column: string): string;
+  /**
+   * MariaDB/MySQL, a statement with explicit ids among generated ones: an explicit id above InnoDB's counter
+   * moves it, so the rows after it are numbered above that id, outside the block `condition` names. Then the
+   * rows at or above the first generated id are read (`from`) with the numbering state (`state`: first id,
+   * increment, offset as `__bsg_first`, `__bsg_inc`, `__bsg_off`), and the ids InnoDB gave are worked out from
+   * it row by row (see inserted-rows.ts) — rows of other writers in that range are not taken for ours.
+   */
+  mixed?: { from(column: string): string; state: string };
 }
 
 /** What `updateFromValuesSql` needs besides the writes. */

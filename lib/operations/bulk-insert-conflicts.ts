@@ -266,15 +266,7 @@ async function insertAfterLookupThenRead(c: Conflicts): Promise<unknown> {
   const { inserts, updates, laterEdits } = await lookupAndBefore(c);
   const query = queryOf(c.call, c.options);
   const wanted = inserts.length > 0 && c.create.listening?.after;
-  const inserted = wanted
-    ? new InsertedRows(
-        c.model,
-        c.tableName,
-        inserts.map((i) => c.records[i]!),
-        c.records.length,
-        query,
-      )
-    : undefined;
+  const inserted = wanted ? new InsertedRows(c.model, c.tableName, c.records, inserts, query) : undefined;
   await inserted?.prepare();
   const result = await c.send(untapped());
   const insertedRows = inserted ? await inserted.rows() : [];

@@ -13,6 +13,7 @@ import { dialectFor } from '../dialect';
 import { InsertedRows } from '../data/inserted-rows';
 import { editsOf } from './where-write';
 import { insertWithConflicts } from './bulk-insert-conflicts';
+import { ConcurrentWriteError } from '../errors';
 
 /** A bulk INSERT as Sequelize's query interface receives it: the rows as column-keyed values (after hooks and validation). */
 export interface BulkInsertStatement {
@@ -65,16 +66,19 @@ async function insertThenRead(
   // The class Sequelize inserts through: a `Model.schema()` copy whose attributes an association changed
   // afterwards (a through model's key) differs from the model the receivers are registered on.
   const model = (statement.options.model as ModelStatic<Model> | undefined) ?? call.model;
-  const inserted = new InsertedRows(
-    model,
-    statement.tableName,
-    statement.records,
-    statement.records.length,
-    queryOf(call, statement.options),
-  );
+  const inserted = new InsertedRows(model, statement.tableName, statement.records, undefined, queryOf(call, statement.options));
   await inserted.prepare();
   const result = await send(untapped());
-  const rows = (await inserted.rows()).filter((r): r is Row => r !== undefined);
+  const found = await inserted.rows();
+  const rows = found.filter((r): r is Row => r !== undefined);
+  if (rows.length < found.length) {
+    throw new ConcurrentWriteError(
+      `${model.name}.bulkCreate: ${found.length - rows.length} of the ${found.length} inserted rows could not be found again by the ids ` +
+        'the server numbered them with (with innodb_autoinc_lock_mode = 2, rows with explicit ids among generated ones are numbered ' +
+        'unpredictably while other inserts run); nothing was signalled. Retry the call, or give every row its id or none.',
+      { modelName: model.name, event: 'afterCreate' },
+    );
+  }
   if (rows.length > 0) await emitAfter(ctx, rowsOf(ctx, [], buildRecords(model, rows, true)));
   return result;
 }
