@@ -116,12 +116,41 @@ export function installStatementTap(sequelize: Sequelize): void {
       const tap = (this.options as Record<symbol, unknown>)[TAP] as StatementTap | undefined;
       if (!tap || this.options.type !== tap.plan.type) return super.run(sql, parameters);
       if (tap.plan.prepare) await tap.plan.prepare(this.options);
-      // A tap with nothing to return only prepares; so do all taps where statements cannot return rows.
-      if (!tapsStatements)
-        return tap.plan.narrowed ? sendNarrowed(sqlDialect, sql, (text) => super.run(text, parameters)) : super.run(sql, parameters);
+      if (!tapsStatements) return this.runUntapped(tap, sql, parameters);
+      // A tap with nothing to return only prepares.
       if (!tap.plan.returning && !tap.plan.wrap && !tap.plan.callerReturns) return super.run(sql, parameters);
       const client = this.connection as Client;
       this.connection = capturing(client, tap);
+      try {
+        return await super.run(tap.rewrite(sql), parameters);
+      } finally {
+        this.connection = client;
+      }
+    }
+
+    /** Where statements cannot return rows: a narrowed write, or MariaDB's DELETE that can. */
+    private runUntapped(tap: StatementTap, sql: string, parameters: unknown): Promise<unknown> {
+      if (tap.plan.returning) return this.runReturning(tap, sql, parameters);
+      return tap.plan.narrowed ? sendNarrowed(sqlDialect, sql, (text) => super.run(text, parameters)) : super.run(sql, parameters);
+    }
+
+    /**
+     * MariaDB's `DELETE … RETURNING` (`SqlDialect.deletesReturning`): the driver (promise API) answers with the
+     * rows instead of its OK packet; the library keeps the rows and hands Sequelize the packet the DELETE alone
+     * gives (the affected rows), which is all Sequelize reads of it.
+     */
+    private async runReturning(tap: StatementTap, sql: string, parameters: unknown): Promise<unknown> {
+      const client = this.connection as { query(sql: string, ...rest: unknown[]): Promise<unknown> };
+      const query = async (text: string, ...rest: unknown[]) => {
+        const result = await client.query(text, ...rest);
+        const rows = Array.isArray(result) ? [...(result as Row[])] : [];
+        tap.capture({ rows });
+        return { affectedRows: rows.length, insertId: 0, warningStatus: 0 };
+      };
+      this.connection = new Proxy(client, {
+        get: (target, key): unknown => (key === 'query' ? query : Reflect.get(target, key, target)),
+        set: (target, key, value) => Reflect.set(target, key, value, target),
+      });
       try {
         return await super.run(tap.rewrite(sql), parameters);
       } finally {

@@ -1,4 +1,5 @@
-import type { Sequelize } from 'sequelize';
+import { Transaction, type Sequelize } from 'sequelize';
+import { sequelizeOptions } from '../internals';
 import type { SqlDialect } from './sql-dialect';
 import { typeKey, unionRowsTable, valuesUpdateParts } from './portable-sql';
 
@@ -13,6 +14,8 @@ export function mysqlDialect(sequelize: Sequelize, name: 'mariadb' | 'mysql'): S
     tapsStatements: false,
     returnsOld: () => false,
     oneStatementWhereWrites: false,
+    // MariaDB ≥ 10.5 (the mariadb dialect; the mysql one is for MySQL, which has no DELETE … RETURNING).
+    deletesReturning: () => name === 'mariadb' && mariadbAtLeast(sequelize, 10, 5),
     ownUpdateReturns: false,
     rowId: undefined,
     lockSuffix: ' FOR UPDATE',
@@ -36,7 +39,11 @@ export function mysqlDialect(sequelize: Sequelize, name: 'mariadb' | 'mysql'): S
     },
     readValue: (model, attribute, value) => (value != null && typeKey(model, attribute) === 'BOOLEAN' ? Boolean(Number(value)) : value),
     narrowedWrite: forcePrimaryKey,
-    ownTransaction: (fn) => sequelize.transaction((t) => fn(t)),
+    // READ COMMITTED: the locked reads take record locks only, no gap locks. Under REPEATABLE READ the locked
+    // lookup of a key that does not exist yet (upsert, bulkCreate's conflicts) locks the gap, and two calls
+    // inserting new keys into it deadlock where vanilla's two INSERTs do not. Rows committed meanwhile that
+    // match a where are not written: the statement is narrowed to the rows locked.
+    ownTransaction: (fn) => sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, (t) => fn(t)),
   };
 }
 
@@ -58,4 +65,12 @@ function forcePrimaryKey(sql: string): string {
     .replace(UPDATE, (_m, table: string) => `UPDATE ${table} FORCE INDEX (PRIMARY) SET `)
     .replace(JOINED, (_m, table: string) => ` STRAIGHT_JOIN ${table} AS t FORCE INDEX (PRIMARY) ON `)
     .replace(DELETE, (_m, table: string) => `DELETE ${table} FROM ${table} FORCE INDEX (PRIMARY) WHERE `);
+}
+
+/** Whether the server Sequelize connected to reports a MariaDB version at least `major.minor` ('10.11.6-MariaDB'). */
+function mariadbAtLeast(sequelize: Sequelize, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = String(sequelizeOptions(sequelize).databaseVersion ?? '0')
+    .split(/[.-]/)
+    .map(Number);
+  return a > major || (a === major && b >= minor);
 }

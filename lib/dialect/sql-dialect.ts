@@ -65,6 +65,11 @@ export interface SqlDialect {
   readonly tapsStatements: boolean;
   /** `RETURNING old.*, new.*`: one statement says what it replaced (PostgreSQL 18). Asked after the first connection. */
   returnsOld(): boolean;
+  /**
+   * Where statements cannot carry RETURNING in general: a where-based DELETE can (MariaDB ≥ 10.5), so with after
+   * receivers alone it is one statement, Sequelize's own with `RETURNING` added. Asked after the first connection.
+   */
+  deletesReturning?(): boolean;
   /** After receivers alone ride in one statement for where-based writes (a data-modifying CTE or `RETURNING old.*`). */
   readonly oneStatementWhereWrites: boolean;
   /** The library's own per-row UPDATE can return the rows it wrote. */

@@ -125,13 +125,16 @@ class UpsertRun {
   }
 
   /**
-   * Where the statement cannot return the row: the locked lookup just before it (InnoDB's locks cover a
-   * missing key's gap, SQLite holds the write lock, so nobody inserts the key in between), the statement as it
-   * is, then the row read by key — the existing row's, the key the values carry, or the number the database
-   * just gave it.
+   * Where the statement cannot return the row: the locked lookup just before it, the statement as it is, then
+   * the row read by key — the existing row's, the key the values carry, or the number the database just gave
+   * it. SQLite holds the write lock, so nobody inserts the key in between; on MariaDB/MySQL somebody may (the
+   * library's READ COMMITTED lookup locks no gap), and Sequelize's own `created` (affected rows 1: inserted)
+   * says whether the statement did what the lookup predicted.
    */
   async lookupThenRead(): Promise<unknown> {
     const result = await this.send(this.tap('', (queryOptions) => this.prepare(queryOptions)));
+    const created = Array.isArray(result) ? (result as unknown[])[1] : undefined;
+    if (typeof created === 'boolean') this.checkOutcome(created);
     const row = await this.readWritten();
     if (!row) return result;
     const written = await this.writeEdits(row);

@@ -1,7 +1,8 @@
 import { literal, type Model, type ModelStatic } from 'sequelize';
 import type { WriteCall } from '../call';
 import { emitAfter, rowsOf } from '../dispatch';
-import type { QueryGenerator } from '../internals';
+import type { QueryGenerator, Row } from '../internals';
+import { dialectFor } from '../dialect';
 import { aliasOf, lockedSelectSql, parseRow, selectList, type LockTarget } from '../data/locked-read';
 import { CTID, identityOf, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
@@ -12,7 +13,8 @@ import { inCallerOrder, narrowed, type WhereStatement } from './where-write';
 
 /** How the single statement is built: the restriction added to Sequelize's `where`, and the tap. */
 interface Plan {
-  readonly restriction: ReturnType<typeof literal>;
+  /** Added to Sequelize's `where`; none where the statement itself locks and returns exactly its rows. */
+  readonly restriction: ReturnType<typeof literal> | undefined;
   readonly tap: StatementTap;
 }
 
@@ -53,6 +55,53 @@ function deletePlan(p: Parts): Plan {
   return { restriction: literal(p.locking), tap };
 }
 
+/**
+ * MariaDB ≥ 10.5: Sequelize's DELETE with `RETURNING` added — it locks, deletes and returns its rows itself, so
+ * it needs no restriction (a single-table DELETE takes no index hint, and none is needed: it is vanilla's own
+ * statement). The rows come back in the order it visited them; they are put in identity order.
+ */
+function returningDeletePlan(p: Parts): Plan {
+  return {
+    restriction: undefined,
+    tap: new StatementTap({ type: p.statement.type, callerReturns: false, returning: selectList(p.model, p.qg, 'o') }),
+  };
+}
+
+/** Rows in identity order (what the other plans' `ORDER BY` gives). */
+function inIdentityOrder(model: ModelStatic<Model>, rows: Row[]): Row[] {
+  const ids = identityOf(model);
+  const value = (row: Row, a: string) => parseRow(model, row, 'o')![a] as number | string;
+  return [...rows].sort((x, y) => {
+    for (const a of ids) {
+      const [u, v] = [value(x, a), value(y, a)];
+      if (u !== v) return u < v ? -1 : 1;
+    }
+    return 0;
+  });
+}
+
+/** Sends the statement as planned; the rows it returned, in identity order. */
+async function sendPlanned(p: Parts, pg18: boolean): Promise<{ result: unknown; rows: Row[] }> {
+  const own = p.statement.type === 'BULKDELETE' && dialectFor(p.model).deletesReturning?.() === true;
+  const { restriction, tap } = planFor(p, own, pg18);
+  const result = await p.statement.send(restriction ? narrowed(p.statement.where, restriction) : p.statement.where, tap);
+  return { result, rows: own ? inIdentityOrder(p.model, tap.rows ?? []) : (tap.rows ?? []) };
+}
+
+function planFor(p: Parts, own: boolean, pg18: boolean): Plan {
+  if (own) return returningDeletePlan(p);
+  if (p.statement.type === 'BULKDELETE') return deletePlan(p);
+  return pg18 ? returningOldPlan(p) : ctePlan(p);
+}
+
+function newRecordsOf(model: ModelStatic<Model>, returned: Row[]): Model[] {
+  return buildRecords(
+    model,
+    returned.map((r) => parseRow(model, r, 'n')!),
+    true,
+  );
+}
+
 /** PostgreSQL 18: `RETURNING old.*, new.*`. */
 function returningOldPlan(p: Parts): Plan {
   const tap = new StatementTap({
@@ -91,9 +140,8 @@ function ctePlan(p: Parts): Plan {
 export async function writeInOneStatement(call: WriteCall, statement: WhereStatement, pg18: boolean): Promise<unknown> {
   const model = call.model;
   const p = parts(model, statement);
-  const { restriction, tap } = statement.type === 'BULKDELETE' ? deletePlan(p) : pg18 ? returningOldPlan(p) : ctePlan(p);
-  const result = await statement.send(narrowed(statement.where, restriction), tap);
-  const returned = inCallerOrder(call, tap.rows ?? [], (r) => parseRow(model, r, 'o')!);
+  const { result, rows } = await sendPlanned(p, pg18);
+  const returned = inCallerOrder(call, rows, (r) => parseRow(model, r, 'o')!);
   if (debugLog.call.enabled) debugLog.call('%s.%s: %d row(s) written', model.name, call.ctx.operation, returned.length);
   if (returned.length === 0 || !call.listening!.after) return result;
   const olds = buildRecords(
@@ -101,14 +149,7 @@ export async function writeInOneStatement(call: WriteCall, statement: WhereState
     returned.map((r) => parseRow(model, r, 'o')!),
     true,
   );
-  const news =
-    call.ctx.family === 'Update'
-      ? buildRecords(
-          model,
-          returned.map((r) => parseRow(model, r, 'n')!),
-          true,
-        )
-      : [];
+  const news = call.ctx.family === 'Update' ? newRecordsOf(model, returned) : [];
   await emitAfter(call.ctx, rowsOf(call.ctx, olds, news));
   return result;
 }

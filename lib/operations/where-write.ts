@@ -106,7 +106,8 @@ export async function writeWhere(call: WriteCall, statement: WhereStatement): Pr
   const dialect = dialectFor(model);
   const pg18 = dialect.returnsOld();
   const cascades = call.ctx.family === 'Delete' && statement.type === 'BULKDELETE' ? listeningCascades(model) : [];
-  const single = dialect.oneStatementWhereWrites && fitsOneStatement(call, statement, pg18, cascades);
+  const returns = dialect.oneStatementWhereWrites || (statement.type === 'BULKDELETE' && dialect.deletesReturning?.() === true);
+  const single = returns && fitsOneStatement(call, statement, pg18, cascades);
   if (debugLog.call.enabled) {
     debugLog.call('%s.%s (%s): %s', model.name, call.ctx.operation, call.ctx.family.toLowerCase(), strategy(call, statement, pg18, single));
   }
