@@ -338,4 +338,27 @@ describe('create events', () => {
       ]);
     });
   });
+
+  it('bulkCreate with binary primary keys delivers every row (MariaDB/MySQL read them back as text: matched by their bytes)', async () => {
+    const sequelize = Account.sequelize!;
+    const Blob = sequelize.isDefined('CrtBinary')
+      ? sequelize.model('CrtBinary')
+      : sequelize.define(
+          'CrtBinary',
+          { id: { type: DataTypes.STRING(16, true), primaryKey: true }, n: DataTypes.INTEGER },
+          { tableName: 'crt_binary', timestamps: false },
+        );
+    await Blob.sync({ force: true });
+    const seen: number[] = [];
+    receivers.add(
+      bulkSignals.on(Blob, 'afterCreate', ({ newRecords }) => {
+        seen.push(...newRecords.map((r) => r.get('n') as number));
+      }),
+    );
+    await Blob.bulkCreate([
+      { id: Buffer.alloc(16, 1), n: 1 },
+      { id: Buffer.alloc(16, 0x7e), n: 2 },
+    ]);
+    expect(seen).to.deep.equal([1, 2]);
+  });
 });

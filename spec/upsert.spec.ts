@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DataTypes } from 'sequelize';
 import { bulkSignals } from '../lib';
 import { onDialect, perDialect, resetTables, useDatabase } from './support/database';
 import { Account, Membership, Tag, defineModels } from './support/models';
@@ -170,5 +171,29 @@ describe('upsert', () => {
     }
     expect(error).to.have.property('message', 'frozen');
     expect((await Account.findByPk(1))!.name).to.equal('a');
+  });
+
+  it('conflicts on a unique index declared in the model options: an update of the row with the old values', async () => {
+    const sequelize = Account.sequelize!;
+    const Handle = sequelize.isDefined('UpsHandle')
+      ? sequelize.model('UpsHandle')
+      : sequelize.define(
+          'UpsHandle',
+          { name: DataTypes.STRING, city: DataTypes.STRING },
+          { tableName: 'ups_handles', timestamps: false, indexes: [{ unique: true, fields: ['name'] }] },
+        );
+    await Handle.sync({ force: true });
+    await Handle.create({ name: 'u1', city: 'Old' }, { bypassSignals: true });
+    const seen: unknown[] = [];
+    const off = bulkSignals.on(Handle, 'afterUpdate', ({ oldRecords, newRecords }) => {
+      seen.push([oldRecords.map((r) => r.get('city')), newRecords.map((r) => r.get('city'))]);
+    });
+    try {
+      await Handle.upsert({ name: 'u1', city: 'New' });
+    } finally {
+      off();
+    }
+    expect(seen).to.deep.equal([[['Old'], ['New']]]);
+    expect(await Handle.count()).to.equal(1);
   });
 });

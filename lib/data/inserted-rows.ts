@@ -7,6 +7,9 @@ import { parseRow, selectList } from './locked-read';
 import { CTID, columnOf, columnsToAttributes, keyOf } from './model-info';
 import { generatorFor, identityInSql, rowIdOf } from './sql';
 
+/** The library's column carrying a binary key's bytes as hex. */
+const HEX_KEY = '__bsk_hex';
+
 type Query = { transaction: Transaction; logging?: never; benchmark?: boolean };
 
 /**
@@ -84,6 +87,13 @@ export class InsertedRows {
     this.before = row ? Object.values(row)[0] : 0;
   }
 
+  /** The single key attribute when the rows carry it as Buffers (a binary key), else undefined. */
+  private get binaryKey(): string | undefined {
+    const pks = internals(this.model).primaryKeyAttributes;
+    if (pks.length !== 1) return undefined;
+    return this.explicit.some((v) => Buffer.isBuffer(v[pks[0]!])) ? pks[0] : undefined;
+  }
+
   /** The inserted rows (attribute-keyed), in `records` order; `undefined` where a row was not found. */
   async rows(): Promise<(Row | undefined)[]> {
     const qg = generatorFor(this.model);
@@ -92,11 +102,17 @@ export class InsertedRows {
     const mixed = keys.mixed && this.generated.length > 0 && this.explicitIds.some((v) => v !== undefined) ? keys.mixed : undefined;
     const conditions = this.conditions(keys, mixed);
     if (conditions.length === 0) return [];
-    const list = `${selectList(this.model, qg, 'n')}${mixed ? `, ${mixed.state}` : ''}`;
+    // Binary keys come back from the MariaDB/MySQL drivers as text (Sequelize reads them so too), which cannot be
+    // compared with the Buffers inserted: such a key is matched by its bytes, read as hex.
+    const hex = this.binaryKey
+      ? `, HEX(${qg.quoteIdentifier(columnOf(this.model, this.binaryKey))}) AS ${qg.quoteIdentifier(HEX_KEY)}`
+      : '';
+    const list = `${selectList(this.model, qg, 'n')}${hex}${mixed ? `, ${mixed.state}` : ''}`;
     const sql = `SELECT ${list} FROM ${qg.quoteTable(this.tableName)} WHERE ${conditions.map((c) => `(${c})`).join(' OR ')}`;
     const raw = await this.model.sequelize!.query<Row>(sql, { type: QueryTypes.SELECT, raw: true, ...this.query });
     const rows = raw.map((r) => parseRow(this.model, r, 'n')!);
-    const byKey = new Map(rows.map((r) => [keyOf(this.model, r), r]));
+    const keyOfRow = (row: Row, i: number) => (this.binaryKey ? String(raw[i]![HEX_KEY]).toLowerCase() : keyOf(this.model, row));
+    const byKey = new Map(rows.map((r, i) => [keyOfRow(r, i), r]));
     const out: (Row | undefined)[] = this.records.map((r) => byKey.get(keyOf(this.model, columnsToAttributes(this.model, r))));
     if (mixed) this.matchNumbered(out, byKey, raw[0]);
     else this.matchInOrder(out, rows);

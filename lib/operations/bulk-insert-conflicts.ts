@@ -129,6 +129,12 @@ async function insertReturningOld(c: Conflicts): Promise<unknown> {
 function conflictKeys(model: ModelStatic<Model>, options: Row): string[][] {
   const toAttributes = (columns: readonly string[]) => columns.map((c) => attributeOfColumn(model, c) ?? c);
   if (options.updateOnDuplicate && !dialectFor(model).conflictsOnAnyUniqueKey) return [toAttributes(options.upsertKeys as string[])];
+  return everyUniqueKey(model);
+}
+
+/** The primary key, every unique key and every unique index without a predicate, as attribute lists. */
+export function everyUniqueKey(model: ModelStatic<Model>): string[][] {
+  const toAttributes = (columns: readonly string[]) => columns.map((c) => attributeOfColumn(model, c) ?? c);
   const info = internals(model);
   const sets = [info.primaryKeyAttributes, ...Object.values(info.uniqueKeys).map((k) => toAttributes(k.fields))];
   for (const index of info._indexes) {

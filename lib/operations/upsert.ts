@@ -3,6 +3,7 @@ import { CALL, WriteCall, contextFor, runFor, withTransaction, type AnyOptions }
 import { emitAfter, emitBefore, rowsOf } from '../dispatch';
 import type { Family } from '../events';
 import { ConcurrentWriteError } from '../errors';
+import { everyUniqueKey } from './bulk-insert-conflicts';
 import { generatorOf, valuesOf, type QueryGenerator, type Row } from '../internals';
 import { dialectFor } from '../dialect';
 import { rereadRows } from '../data/reread';
@@ -182,10 +183,7 @@ class UpsertRun {
   private keySets(queryOptions: Row): string[][] {
     const toAttributes = (columns: readonly string[]) => columns.map((c) => attributeOfColumn(this.model, c) ?? c);
     if (!dialectFor(this.model).conflictsOnAnyUniqueKey) return [toAttributes((queryOptions.upsertKeys as string[] | undefined) ?? [])];
-    const info = internals(this.model);
-    return [info.primaryKeyAttributes, ...Object.values(info.uniqueKeys).map((k) => toAttributes(k.fields))].filter(
-      (set) => set.length > 0,
-    );
+    return everyUniqueKey(this.model);
   }
 
   /** The row Sequelize's conflict target (`upsertKeys`) and `conflictWhere` point at, read locked. */
