@@ -32,20 +32,38 @@ export async function updateRowsFromValues(
     ...(options.logging === undefined ? {} : { logging: options.logging as never }),
   };
   const [rows] = await sendNarrowed(dialect, sql, (text) => model.sequelize!.query(text, { type: QueryTypes.RAW, ...query }));
+  if (dialect.ownUpdateReturns) return writtenRows(model, writes, rows as Row[]);
+  if (options.readBack === false) return writes.map(() => undefined);
+  const keys = keysAsWritten(model, writes);
+  return byKeys(model, keys, await rereadRows(model, tableName, keys, query));
+}
+
+/** What the UPDATE returned, per write: PostgreSQL returns each row's write index; SQLite's RETURNING sees the updated table only, so by key. */
+function writtenRows(model: ModelStatic<Model>, writes: readonly RowWrite[], rows: Row[]): (Row | undefined)[] {
+  if (rows.length === 0 || rows[0]!.__bsw !== undefined) return byWriteIndex(model, writes, rows);
+  return byKeys(model, keysAsWritten(model, writes), rows);
+}
+
+/** Rows that carry the index of the write they came from (`__bsw`), in write order. */
+function byWriteIndex(model: ModelStatic<Model>, writes: readonly RowWrite[], rows: readonly Row[]): (Row | undefined)[] {
   const written: (Row | undefined)[] = writes.map(() => undefined);
-  if (dialect.ownUpdateReturns) {
-    for (const row of rows as Row[]) written[Number(row.__bsw)] = parseRow(model, row, 'n');
-    return written;
-  }
-  if (options.readBack === false) return written;
-  // The keys as written: an edit may set the primary key itself.
+  for (const row of rows) written[Number(row.__bsw)] = parseRow(model, row, 'n');
+  return written;
+}
+
+/** The keys of the written rows as the statement left them: an edit may set the primary key itself. */
+function keysAsWritten(model: ModelStatic<Model>, writes: readonly RowWrite[]): Row[] {
   const ids = identityOf(model);
-  const keys = writes.map((w) => Object.fromEntries(ids.map((a) => [a, a in w.set ? w.set[a] : w.key[a]])));
-  const byKey = new Map(
-    (await rereadRows(model, tableName, keys, query)).map((raw) => {
+  return writes.map((w) => Object.fromEntries(ids.map((a) => [a, a in w.set ? w.set[a] : w.key[a]])));
+}
+
+/** Rows (as read, `n` aliases) in the order of `keys`. */
+function byKeys(model: ModelStatic<Model>, keys: readonly Row[], raws: readonly Row[]): (Row | undefined)[] {
+  const found = new Map(
+    raws.map((raw) => {
       const row = parseRow(model, raw, 'n')!;
       return [keyOf(model, row), row];
     }),
   );
-  return keys.map((k) => byKey.get(keyOf(model, k)));
+  return keys.map((k) => found.get(keyOf(model, k)));
 }

@@ -15,7 +15,9 @@ export function sqliteDialect(sequelize: Sequelize): SqlDialect {
     tapsStatements: false,
     returnsOld: () => false,
     oneStatementWhereWrites: false,
-    ownUpdateReturns: false,
+    // SQLite ≥ 3.35 (sqlite3 5 bundles 3.4x): the library's own per-row UPDATE returns the rows it wrote. Its
+    // RETURNING names the updated table's columns only, unqualified (the alias `t` is not in scope there).
+    ownUpdateReturns: true,
     rowId: { column: 'rowid', literal: (value) => String(Number(value)), stable: true },
     lockSuffix: '',
     lockTableSql: () => undefined,
@@ -23,7 +25,7 @@ export function sqliteDialect(sequelize: Sequelize): SqlDialect {
     rowsTable: valuesRowsTable,
     updateFromValuesSql: (u) => {
       const { table, assignments, match } = valuesUpdateParts(u, 'rowid', valuesRowsTable);
-      return `UPDATE ${u.qg.quoteTable(u.tableName)} AS t SET ${assignments('').join(', ')} FROM ${table} WHERE ${match}`;
+      return `UPDATE ${u.qg.quoteTable(u.tableName)} AS t SET ${assignments('').join(', ')} FROM ${table} WHERE ${match} RETURNING ${u.returning.replace(/\bt\.(?=`)/g, '')}`;
     },
     conflictsOnAnyUniqueKey: false,
     generatedKeys: {
