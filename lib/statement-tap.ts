@@ -25,6 +25,11 @@ export interface TapPlan {
   readonly wrap?: (sql: string) => string;
   /** Where statements cannot return rows: the statement is a write narrowed to locked keys (see `sendNarrowed`). */
   readonly narrowed?: boolean;
+  /**
+   * Where the driver answers a RETURNING statement with rows instead of its OK packet (MariaDB): the `insertId`
+   * that packet would have carried, from the rows returned (only the library's columns); 0 when omitted.
+   */
+  readonly insertId?: (rows: Row[]) => unknown;
   /** Runs just before the statement is sent, with Sequelize's final query options; may query in the same transaction. */
   readonly prepare?: (queryOptions: Row) => Promise<void>;
 }
@@ -135,9 +140,10 @@ export function installStatementTap(sequelize: Sequelize): void {
     }
 
     /**
-     * MariaDB's `DELETE … RETURNING` (`SqlDialect.deletesReturning`): the driver (promise API) answers with the
-     * rows instead of its OK packet; the library keeps the rows and hands Sequelize the packet the DELETE alone
-     * gives (the affected rows), which is all Sequelize reads of it.
+     * MariaDB's `DELETE … RETURNING` and `INSERT … RETURNING` (`SqlDialect.deletesReturning`, `insertsReturning`):
+     * the driver (promise API) answers with the rows instead of its OK packet; the library keeps the rows and hands
+     * Sequelize the packet the statement alone gives — the affected rows and, for an INSERT, the insert id
+     * (`TapPlan.insertId`) — which is all Sequelize reads of it.
      */
     private async runReturning(tap: StatementTap, sql: string, parameters: unknown): Promise<unknown> {
       const client = this.connection as { query(sql: string, ...rest: unknown[]): Promise<unknown> };
@@ -145,7 +151,7 @@ export function installStatementTap(sequelize: Sequelize): void {
         const result = await client.query(text, ...rest);
         const rows = Array.isArray(result) ? [...(result as Row[])] : [];
         tap.capture({ rows });
-        return { affectedRows: rows.length, insertId: 0, warningStatus: 0 };
+        return { affectedRows: rows.length, insertId: tap.plan.insertId?.(tap.rows!) ?? 0, warningStatus: 0 };
       };
       this.connection = new Proxy(client, {
         get: (target, key): unknown => (key === 'query' ? query : Reflect.get(target, key, target)),

@@ -3,8 +3,8 @@ import { UnsupportedOperationError } from '../errors';
 import { internals, type Row } from '../internals';
 import { dialectFor } from '../dialect';
 import type { GeneratedKeys } from '../dialect/sql-dialect';
-import { parseRow, selectList } from './locked-read';
-import { CTID, columnOf, columnsToAttributes, keyOf } from './model-info';
+import { aliasOf, parseRow, selectList } from './locked-read';
+import { CTID, columnOf, columnsToAttributes, keyOf, storedAttributes } from './model-info';
 import { generatorFor, identityInSql, rowIdOf } from './sql';
 
 /** The library's column carrying a binary key's bytes as hex. */
@@ -163,4 +163,23 @@ export class InsertedRows {
       return id;
     });
   }
+}
+
+/**
+ * The insert id MariaDB's OK packet carries for an INSERT (Sequelize numbers the instances it returns from it),
+ * worked out from the rows an `INSERT … RETURNING` returned, in statement order: the first id the statement
+ * generated; where it generated none, the auto-increment value of its last row; 0 without an auto-increment
+ * attribute. `records` are the statement's rows as Sequelize inserts them (column-keyed); without them (one
+ * instance's INSERT) the last row's value stands for both cases.
+ */
+export function okPacketInsertId(model: ModelStatic<Model>, returned: readonly Row[], records?: readonly Row[]): unknown {
+  const auto = internals(model).autoIncrementAttribute;
+  if (!auto || returned.length === 0) return 0;
+  const alias = aliasOf('n', storedAttributes(model).indexOf(auto));
+  const column = columnOf(model, auto);
+  const generated = (records ?? []).findIndex((record, i) => {
+    const given = record[column];
+    return given == null || (Number(given) === 0 && Number(returned[i]?.[alias]) !== 0);
+  });
+  return returned[generated >= 0 ? generated : returned.length - 1]?.[alias] ?? 0;
 }

@@ -20,8 +20,16 @@ export function selectList(model: ModelStatic<Model>, qg: QueryGenerator, side: 
   const columns = storedAttributes(model).map(
     (a, i) => `${prefix}${qg.quoteIdentifier(columnOf(model, a))} AS ${qg.quoteIdentifier(aliasOf(side, i))}`,
   );
-  if (!hasPrimaryKey(model)) columns.push(`${prefix}${rowIdOf(model).column} AS ${qg.quoteIdentifier(aliasOf(side, 'ctid'))}`);
+  if (readsRowId(model)) columns.push(`${prefix}${rowIdOf(model).column} AS ${qg.quoteIdentifier(aliasOf(side, 'ctid'))}`);
   return columns.join(', ');
+}
+
+/**
+ * Whether rows of the model are read with the dialect's row id: a model without a primary key, where the dialect
+ * has one (MariaDB/MySQL have none: such rows are read without identity, and paths that need one refuse).
+ */
+function readsRowId(model: ModelStatic<Model>): boolean {
+  return !hasPrimaryKey(model) && dialectFor(model).rowId !== undefined;
 }
 
 /** A row read with `selectList`, keyed by attribute name; `undefined` when that side is all NULL (no such row). */
@@ -34,7 +42,7 @@ export function parseRow(model: ModelStatic<Model>, row: Row, side: Side): Row |
     if (value !== null && value !== undefined) present = true;
     out[a] = dialect.readValue(model, a, value);
   });
-  if (!hasPrimaryKey(model)) {
+  if (readsRowId(model)) {
     out[CTID] = row[aliasOf(side, 'ctid')];
     present ||= out[CTID] != null;
   }

@@ -16,6 +16,7 @@ export function mysqlDialect(sequelize: Sequelize, name: 'mariadb' | 'mysql'): S
     oneStatementWhereWrites: false,
     // MariaDB ≥ 10.5 (the mariadb dialect; the mysql one is for MySQL, which has no DELETE … RETURNING).
     deletesReturning: () => name === 'mariadb' && mariadbAtLeast(sequelize, 10, 5),
+    insertsReturning: () => name === 'mariadb' && mariadbAtLeast(sequelize, 10, 5),
     ownUpdateReturns: false,
     rowId: undefined,
     lockSuffix: ' FOR UPDATE',

@@ -70,6 +70,11 @@ export interface SqlDialect {
    * receivers alone it is one statement, Sequelize's own with `RETURNING` added. Asked after the first connection.
    */
   deletesReturning?(): boolean;
+  /**
+   * Where statements cannot carry RETURNING in general: an INSERT can (MariaDB ≥ 10.5), so `create` and a plain
+   * `bulkCreate` return the rows they inserted instead of having them read again. Asked after the first connection.
+   */
+  insertsReturning?(): boolean;
   /** After receivers alone ride in one statement for where-based writes (a data-modifying CTE or `RETURNING old.*`). */
   readonly oneStatementWhereWrites: boolean;
   /** The library's own per-row UPDATE can return the rows it wrote. */

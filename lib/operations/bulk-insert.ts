@@ -10,7 +10,7 @@ import { canonicalModel, columnOf, columnsToAttributes, storedAttributes } from 
 import { buildRecords } from '../data/records';
 import { StatementTap } from '../statement-tap';
 import { dialectFor } from '../dialect';
-import { InsertedRows } from '../data/inserted-rows';
+import { InsertedRows, okPacketInsertId } from '../data/inserted-rows';
 import { editsOf } from './where-write';
 import { insertWithConflicts } from './bulk-insert-conflicts';
 import { ConcurrentWriteError } from '../errors';
@@ -111,11 +111,17 @@ export async function writeBulkInsert(
   const { ctx, listening } = call.as('Create');
   if (!listening) return send(untapped());
   if (listening.before) await beforeBulkInsert(ctx, model, statement.records);
-  if (!dialectFor(model).tapsStatements) return listening.after ? insertThenRead(call, statement, send) : send(untapped());
-  return insertReturning(call, statement, send, Boolean(listening.after));
+  const dialect = dialectFor(model);
+  if (dialect.tapsStatements || (listening.after && dialect.insertsReturning?.() === true)) {
+    return insertReturning(call, statement, send, Boolean(listening.after));
+  }
+  return listening.after ? insertThenRead(call, statement, send) : send(untapped());
 }
 
-/** PostgreSQL: the INSERT returns the inserted rows, database defaults and all. */
+/**
+ * The INSERT returns the inserted rows, database defaults and all: PostgreSQL (Sequelize's own RETURNING list
+ * extended), MariaDB ≥ 10.5 (`RETURNING` added; Sequelize gets the OK packet the INSERT alone gives).
+ */
 async function insertReturning(
   call: WriteCall,
   statement: BulkInsertStatement,
@@ -125,8 +131,10 @@ async function insertReturning(
   const { model, ctx } = call;
   const tap = new StatementTap({
     type: 'INSERT',
-    callerReturns: Boolean(statement.options.returning),
+    // Sequelize adds RETURNING where the dialect supports it (PostgreSQL), never on MariaDB.
+    callerReturns: dialectFor(model).tapsStatements && Boolean(statement.options.returning),
     returning: selectList(model, generatorOf(model.sequelize!), 'n'),
+    insertId: (rows) => okPacketInsertId(model, rows, statement.records),
   });
   const result = await send(tap);
   const rows = (tap.rows ?? []).map((r) => parseRow(model, r, 'n')!);

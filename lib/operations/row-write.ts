@@ -4,6 +4,7 @@ import { instanceInternals, mapWhereFields, type Row } from '../internals';
 import { parseRow, readLocked, selectList } from '../data/locked-read';
 import { canonicalModel, hasPrimaryKey, identityOf } from '../data/model-info';
 import { rereadRows, rereadWhere } from '../data/reread';
+import { okPacketInsertId } from '../data/inserted-rows';
 import { dialectFor } from '../dialect';
 import { currentValues, missingAttributes, previousValues } from '../data/records';
 import { generatorFor, rowIdOf } from '../data/sql';
@@ -30,12 +31,17 @@ export async function writeRow(
     call.written.set(instance, currentValues(model, instance));
     return result;
   }
-  if (!dialectFor(model).tapsStatements) return writeRowThenRead(call, instance, type, options, send);
+  const dialect = dialectFor(model);
+  if (!dialect.tapsStatements && !(type === 'INSERT' && dialect.insertsReturning?.() === true)) {
+    return writeRowThenRead(call, instance, type, options, send);
+  }
   const side = type === 'DELETE' ? 'o' : 'n';
   const tap = new StatementTap({
     type,
-    callerReturns: type !== 'DELETE' && Boolean(options.returning),
+    // Sequelize adds RETURNING where the dialect supports it (PostgreSQL), never on MariaDB.
+    callerReturns: dialect.tapsStatements && type !== 'DELETE' && Boolean(options.returning),
     returning: selectList(model, generatorFor(model), side),
+    insertId: (rows) => okPacketInsertId(model, rows),
   });
   const result = await send(tap);
   const row = tap.rows?.[0];
