@@ -211,7 +211,14 @@ describe('fidelity: with receivers listening, every call writes, returns and thr
     ['create with an explicit id', (m) => m.Item.create({ id: 40, name: 'new' })],
     ['create returning: true', (m) => m.Item.create({ name: 'new' }, { returning: true })],
     ['bulkCreate with generated ids', (m) => m.Item.bulkCreate([{ name: 'e' }, { name: 'f' }, { name: 'g' }])],
-    ['bulkCreate with explicit ids', (m) => m.Item.bulkCreate([{ id: 30, name: 'e' }, { id: 20, name: 'f' }])],
+    [
+      'bulkCreate with explicit ids',
+      (m) =>
+        m.Item.bulkCreate([
+          { id: 30, name: 'e' },
+          { id: 20, name: 'f' },
+        ]),
+    ],
     [
       'bulkCreate with explicit ids among generated ones',
       (m) => m.Item.bulkCreate([{ name: 'e' }, { id: 30, name: 'f' }, { name: 'g' }], { returning: true }),

@@ -14,6 +14,7 @@ import { InsertedRows, okPacketInsertId } from '../data/inserted-rows';
 import { editsOf } from './where-write';
 import { insertWithConflicts } from './bulk-insert-conflicts';
 import { ConcurrentWriteError } from '../errors';
+import { callerReturns } from './row-write';
 
 /** A bulk INSERT as Sequelize's query interface receives it: the rows as column-keyed values (after hooks and validation). */
 export interface BulkInsertStatement {
@@ -111,11 +112,14 @@ export async function writeBulkInsert(
   const { ctx, listening } = call.as('Create');
   if (!listening) return send(untapped());
   if (listening.before) await beforeBulkInsert(ctx, model, statement.records);
-  const dialect = dialectFor(model);
-  if (dialect.tapsStatements || (listening.after && dialect.insertsReturning?.() === true)) {
-    return insertReturning(call, statement, send, Boolean(listening.after));
-  }
+  if (returnsInserted(model, Boolean(listening.after))) return insertReturning(call, statement, send, Boolean(listening.after));
   return listening.after ? insertThenRead(call, statement, send) : send(untapped());
+}
+
+/** PostgreSQL's INSERT always returns rows (its tap costs nothing); MariaDB ≥ 10.5's, when after receivers need them. */
+function returnsInserted(model: ModelStatic<Model>, after: boolean): boolean {
+  const dialect = dialectFor(model);
+  return dialect.tapsStatements || (after && dialect.insertsReturning?.() === true);
 }
 
 /**
@@ -131,8 +135,7 @@ async function insertReturning(
   const { model, ctx } = call;
   const tap = new StatementTap({
     type: 'INSERT',
-    // Sequelize adds RETURNING where the dialect supports it (PostgreSQL), never on MariaDB.
-    callerReturns: dialectFor(model).tapsStatements && Boolean(statement.options.returning),
+    callerReturns: callerReturns(model, statement.options),
     returning: selectList(model, generatorOf(model.sequelize!), 'n'),
     insertId: (rows) => okPacketInsertId(model, rows, statement.records),
   });

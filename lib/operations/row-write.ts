@@ -31,15 +31,11 @@ export async function writeRow(
     call.written.set(instance, currentValues(model, instance));
     return result;
   }
-  const dialect = dialectFor(model);
-  if (!dialect.tapsStatements && !(type === 'INSERT' && dialect.insertsReturning?.() === true)) {
-    return writeRowThenRead(call, instance, type, options, send);
-  }
+  if (!returnsRow(model, type)) return writeRowThenRead(call, instance, type, options, send);
   const side = type === 'DELETE' ? 'o' : 'n';
   const tap = new StatementTap({
     type,
-    // Sequelize adds RETURNING where the dialect supports it (PostgreSQL), never on MariaDB.
-    callerReturns: dialect.tapsStatements && type !== 'DELETE' && Boolean(options.returning),
+    callerReturns: type !== 'DELETE' && callerReturns(model, options),
     returning: selectList(model, generatorFor(model), side),
     insertId: (rows) => okPacketInsertId(model, rows),
   });
@@ -47,6 +43,17 @@ export async function writeRow(
   const row = tap.rows?.[0];
   if (row) call.written.set(instance, parseRow(model, row, side)!);
   return result;
+}
+
+/** Whether the statement can return the row it wrote: PostgreSQL's always; MariaDB ≥ 10.5's INSERT. */
+function returnsRow(model: ModelStatic<Model>, type: RowStatement): boolean {
+  const dialect = dialectFor(model);
+  return dialect.tapsStatements || (type === 'INSERT' && dialect.insertsReturning?.() === true);
+}
+
+/** Whether Sequelize's own statement carries RETURNING: asked for, where the dialect supports it (PostgreSQL; never MariaDB). */
+export function callerReturns(model: ModelStatic<Model>, options: Row): boolean {
+  return dialectFor(model).tapsStatements && Boolean(options.returning);
 }
 
 /**
