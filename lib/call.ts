@@ -117,7 +117,7 @@ export async function withTransaction<T>(
 ): Promise<T> {
   const given = options?.transaction ?? (options?.transaction === null ? undefined : clsTransaction(model.sequelize!));
   if (given) return fn(given);
-  return dialectFor(model).ownTransaction(fn);
+  return dialectFor(model).ownTransaction(fn, model);
 }
 
 export function contextFor(

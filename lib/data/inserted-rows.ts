@@ -52,7 +52,7 @@ export class InsertedRows {
     this.explicit = values.filter(given);
     this.generated = values.flatMap((v, i) => (given(v) ? [] : [i]));
     if (pks.length === 0) {
-      const rowId = rowIdOf(model); // refuses where rows without a key cannot be told apart (MariaDB/MySQL)
+      const rowId = rowIdOf(model, 'inserts', 'afterCreate'); // refuses where rows without a key cannot be told apart (MySQL)
       this.numbering = { sql: rowId.column, attribute: CTID };
       return;
     }

@@ -2,7 +2,7 @@ import { QueryTypes, type Model, type ModelStatic, type Transaction } from 'sequ
 import type { QueryGenerator, Row } from '../internals';
 import { dialectFor } from '../dialect';
 import { CTID, columnOf, hasPrimaryKey, storedAttributes } from './model-info';
-import { generatorFor, identityAfterSql, identitySql, rowIdOf } from './sql';
+import { generatorFor, identityAfterSql, identitySql, indistinctRows, rowIdOf } from './sql';
 
 /** Which version of a row a column list reads: old, new, predicted (an expression evaluated on the locked row), or extra (xmax). */
 export type Side = 'o' | 'n' | 'p' | 'x';
@@ -84,9 +84,11 @@ export function lockedSelectSql(target: LockTarget, side: Side, options: LockOpt
   for (const [attribute, sql] of Object.entries(options.predictions ?? {})) {
     list += `, ${sql} AS ${qg.quoteIdentifier(aliasOf('p', attributes.indexOf(attribute)))}`;
   }
+  // Rows that cannot be told apart are read in the order the statement visits them (a LIMIT picks the same ones).
+  const order = indistinctRows(model) ? '' : ` ORDER BY ${identitySql(model, qg).join(', ')}`;
   return (
     `SELECT ${list} FROM ${qg.quoteTable(target.tableName)}${conditions ? ` WHERE ${conditions}` : ''}` +
-    ` ORDER BY ${identitySql(model, qg).join(', ')}${options.limit != null ? ` LIMIT ${Number(options.limit)}` : ''}${dialectFor(model).lockSuffix}`
+    `${order}${options.limit != null ? ` LIMIT ${Number(options.limit)}` : ''}${dialectFor(model).lockSuffix}`
   );
 }
 

@@ -16,15 +16,27 @@ export function typedValue(model: ModelStatic<Model>, attribute: string, valueSq
   return dialectFor(model).typed(valueSql, model, attribute, tableName, qg);
 }
 
-/** How rows of a model without a primary key are told apart on this dialect — or a typed error where they cannot be. */
-export function rowIdOf(model: ModelStatic<Model>): RowId {
+/**
+ * How rows of a model without a primary key are told apart on this dialect — or a typed error where they cannot
+ * be, naming the write (`what`: 'updates', 'inserts', …) and the event it would have signalled.
+ */
+export function rowIdOf(model: ModelStatic<Model>, what = 'writes', event?: string): RowId {
   const rowId = dialectFor(model).rowId;
   if (rowId) return rowId;
   throw new UnsupportedOperationError(
-    `${model.name} has no primary key, and on ${dialectFor(model).name} rows without one cannot be told apart, so its writes ` +
+    `${model.name} has no primary key, and on ${dialectFor(model).name} rows without one cannot be told apart, so its ${what} ` +
       'cannot be signalled; give it a primary key, or write it with bypassSignals. Nothing was written.',
-    { modelName: model.name },
+    { modelName: model.name, ...(event ? { event } : {}) },
   );
+}
+
+/**
+ * Whether rows of the model cannot be told apart at all: no primary key, and a dialect without a row id
+ * (MariaDB/MySQL). Deletes still signal exactly (the rows locked are the rows removed, by Sequelize's own
+ * statement); inserts where the INSERT returns its rows; updates cannot be paired and are refused.
+ */
+export function indistinctRows(model: ModelStatic<Model>): boolean {
+  return !hasPrimaryKey(model) && dialectFor(model).rowId === undefined;
 }
 
 /** The quoted columns that identify a row (`ctid` for a model without a primary key). */

@@ -1,5 +1,6 @@
 import { Transaction, type Sequelize } from 'sequelize';
 import { sequelizeOptions } from '../internals';
+import { hasPrimaryKey } from '../data/model-info';
 import type { SqlDialect } from './sql-dialect';
 import { typeKey, unionRowsTable, valuesUpdateParts } from './portable-sql';
 
@@ -43,8 +44,17 @@ export function mysqlDialect(sequelize: Sequelize, name: 'mariadb' | 'mysql'): S
     // READ COMMITTED: the locked reads take record locks only, no gap locks. Under REPEATABLE READ the locked
     // lookup of a key that does not exist yet (upsert, bulkCreate's conflicts) locks the gap, and two calls
     // inserting new keys into it deadlock where vanilla's two INSERTs do not. Rows committed meanwhile that
-    // match a where are not written: the statement is narrowed to the rows locked.
-    ownTransaction: (fn) => sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, (t) => fn(t)),
+    // match a where are not written: the statement is narrowed to the rows locked. A model without a primary
+    // key cannot be narrowed (its rows have no identity): there REPEATABLE READ, InnoDB's default, whose
+    // next-key locks keep new matching rows out between the locked read and Sequelize's own statement.
+    ownTransaction: (fn, model) =>
+      sequelize.transaction(
+        {
+          isolationLevel:
+            model && !hasPrimaryKey(model) ? Transaction.ISOLATION_LEVELS.REPEATABLE_READ : Transaction.ISOLATION_LEVELS.READ_COMMITTED,
+        },
+        (t) => fn(t),
+      ),
   };
 }
 

@@ -114,6 +114,7 @@ export interface SqlDialect {
   /**
    * Runs `fn` in a transaction the library opens itself (the call came without one). SQLite: `IMMEDIATE`, so the
    * write lock is held from before the old rows are read, and one at a time per instance (see sqlite.ts).
+   * `model` is the model the call writes (MariaDB/MySQL pick the isolation level by it).
    */
-  ownTransaction<T>(fn: (transaction: Transaction) => Promise<T>): Promise<T>;
+  ownTransaction<T>(fn: (transaction: Transaction) => Promise<T>, model?: ModelStatic<Model>): Promise<T>;
 }

@@ -68,6 +68,11 @@ async function writeRowThenRead(
   send: (tap: StatementTap | undefined) => Promise<unknown>,
 ): Promise<unknown> {
   const model = call.model;
+  // Refused before anything is sent where rows without a key cannot be told apart (MariaDB/MySQL): an instance of
+  // such a model is written by the `where` of the find that loaded it (Sequelize's `whereCollection`), which may
+  // match any number of rows.
+  if (!hasPrimaryKey(model))
+    rowIdOf(model, `instance ${type === 'INSERT' ? 'inserts' : type === 'UPDATE' ? 'updates' : 'deletes'}`, `after${call.ctx.family}`);
   const query = { transaction: call.ctx.transaction, logging: options.logging };
   if (type === 'DELETE') {
     const row = await lockRow(instance, query);
@@ -75,8 +80,6 @@ async function writeRowThenRead(
     if (row) call.written.set(instance, row);
     return result;
   }
-  // Refused before anything is sent where rows without a key cannot be told apart (MariaDB/MySQL).
-  if (!hasPrimaryKey(model)) rowIdOf(model);
   const result = await send(undefined);
   const [raw] = await readWritten(model, instance, type, {
     transaction: call.ctx.transaction,

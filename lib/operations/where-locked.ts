@@ -6,7 +6,8 @@ import { changedBetween, copyValue, copyValues } from '../data/diff';
 import { aliasOf, parseRow, readLocked, selectList, type LockTarget } from '../data/locked-read';
 import { CTID, hasPrimaryKey, identityOf, keyOf, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
-import { generatorFor, identityIn, identitySql } from '../data/sql';
+import { generatorFor, identityIn, identitySql, indistinctRows } from '../data/sql';
+import { ConcurrentWriteError } from '../errors';
 import { updateRowsFromValues, type RowWrite } from '../data/update-from-values';
 import { rereadRows } from '../data/reread';
 import { dialectFor } from '../dialect';
@@ -24,6 +25,8 @@ interface Locked {
   /** Whether the dialect's statements return the rows they wrote (the statement tap); if not, they are read again. */
   readonly taps: boolean;
   readonly cascades: readonly CascadingAssociation[];
+  /** Rows without identity (see `indistinctRows`): the statement is sent as Sequelize made it. */
+  readonly indistinct: boolean;
 }
 
 /**
@@ -37,7 +40,15 @@ export async function writeLocked(
   pg18: boolean,
   cascades: readonly CascadingAssociation[],
 ): Promise<unknown> {
-  const l: Locked = { call, model: call.model, statement, pg18, taps: dialectFor(call.model).tapsStatements, cascades };
+  const l: Locked = {
+    call,
+    model: call.model,
+    statement,
+    pg18,
+    taps: dialectFor(call.model).tapsStatements,
+    cascades,
+    indistinct: indistinctRows(call.model),
+  };
   const query = { transaction: call.ctx.transaction, ...statement.logging };
   if (statement.truncate) await lockTable(l.model, statement.tableName, query);
   const target: LockTarget = { model: l.model, tableName: statement.tableName, conditions: statement.truncate ? '' : statement.conditions };
@@ -139,6 +150,7 @@ async function deleteBatch(l: Locked, oldRows: Row[]): Promise<unknown> {
   const { ctx, listening } = l.call;
   if (l.cascades.length > 0 && oldRows.length > 0) await destroyCascades(l.cascades, oldRows, ctx.transaction, ctx.options);
   const result = await l.statement.send(narrowedTo(l, oldRows), l.statement.truncate ? undefined : tapFor(l, false, false));
+  checkCount(l, oldRows, result);
   if (oldRows.length > 0 && listening!.after)
     await emitAfter(
       ctx,
@@ -154,8 +166,25 @@ async function deleteBatch(l: Locked, oldRows: Row[]): Promise<unknown> {
   return result;
 }
 
+/**
+ * Sequelize's `where` restricted to the locked rows — or as it is for a TRUNCATE, and for rows that cannot be told
+ * apart (MariaDB/MySQL without a primary key), which the locked read's next-key locks hold still: the statement
+ * then writes exactly what it read (checked by `checkCount`).
+ */
 function narrowedTo(l: Locked, oldRows: Row[]): ReturnType<typeof narrowed> | undefined {
-  return l.statement.truncate ? l.statement.where : narrowed(l.statement.where, identityIn(l.model, oldRows, generatorFor(l.model)));
+  if (l.statement.truncate || l.indistinct) return l.statement.where;
+  return narrowed(l.statement.where, identityIn(l.model, oldRows, generatorFor(l.model)));
+}
+
+/** An un-narrowed statement (rows without identity) must have removed exactly the rows locked. */
+function checkCount(l: Locked, oldRows: Row[], result: unknown): void {
+  if (!l.indistinct || l.statement.truncate || typeof result !== 'number' || result === oldRows.length) return;
+  throw new ConcurrentWriteError(
+    `${l.model.name}.${l.call.ctx.operation}: the statement removed ${result} row(s) where the locked read held ${oldRows.length}; ` +
+      'rows without a primary key cannot be narrowed to the rows read, and another transaction changed which rows match ' +
+      '(at READ COMMITTED). Nothing was signalled; retry, or run the call in a REPEATABLE READ transaction.',
+    { modelName: l.model.name, event: `after${l.call.ctx.family}` },
+  );
 }
 
 /**
@@ -198,7 +227,8 @@ async function rereadWritten(l: Locked, keys: Row[]): Promise<Row[]> {
 function tapFor(l: Locked, wantsNew: boolean, trackOld: boolean): StatementTap | undefined {
   const dialect = dialectFor(l.model);
   if (!dialect.tapsStatements) {
-    return dialect.narrowedWrite ? new StatementTap({ type: l.statement.type, callerReturns: false, narrowed: true }) : undefined;
+    const narrows = dialect.narrowedWrite && !l.indistinct;
+    return narrows ? new StatementTap({ type: l.statement.type, callerReturns: false, narrowed: true }) : undefined;
   }
   const qg = generatorFor(l.model);
   const returning = !wantsNew

@@ -6,7 +6,7 @@ import { dialectFor } from '../dialect';
 import { aliasOf, lockedSelectSql, parseRow, selectList, type LockTarget } from '../data/locked-read';
 import { CTID, identityOf, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
-import { generatorFor, identitySql } from '../data/sql';
+import { generatorFor, identitySql, indistinctRows } from '../data/sql';
 import { StatementTap } from '../statement-tap';
 import { debugLog } from '../debug';
 import { inCallerOrder, narrowed, type WhereStatement } from './where-write';
@@ -38,6 +38,8 @@ function tuple(list: string[]): string {
 function parts(model: ModelStatic<Model>, statement: WhereStatement): Parts {
   const qg = generatorFor(model);
   const target: LockTarget = { model, tableName: statement.tableName, conditions: statement.conditions };
+  // Rows without identity (MariaDB/MySQL, no primary key) only reach here as MariaDB's DELETE … RETURNING, which needs none.
+  if (indistinctRows(model)) return { model, qg, statement, target, locking: '', ids: [], oldIds: [] };
   const ids = identitySql(model, qg);
   const locking = `${tuple(ids)} IN (${lockedSelectSql(target, 'o', { limit: statement.limit }, ids.join(', '))})`;
   const oldIds = identityOf(model).map((a) => qg.quoteIdentifier(aliasOf('o', a === CTID ? 'ctid' : storedAttributes(model).indexOf(a))));
@@ -69,6 +71,7 @@ function returningDeletePlan(p: Parts): Plan {
 
 /** Rows in identity order (what the other plans' `ORDER BY` gives). */
 function inIdentityOrder(model: ModelStatic<Model>, rows: Row[]): Row[] {
+  if (indistinctRows(model)) return rows;
   const ids = identityOf(model);
   const value = (row: Row, a: string) => parseRow(model, row, 'o')![a] as number | string;
   return [...rows].sort((x, y) => {

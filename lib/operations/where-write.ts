@@ -2,7 +2,7 @@ import { Op, type Model, type ModelStatic, type WhereOptions, type literal } fro
 import type { WriteCall } from '../call';
 import type { Row } from '../internals';
 import { dialectFor } from '../dialect';
-import { rowIdOf } from '../data/sql';
+import { indistinctRows, rowIdOf } from '../data/sql';
 import { sameValue } from '../data/diff';
 import { columnsToAttributes, hasPrimaryKey, identityOf, keyOf } from '../data/model-info';
 import type { StatementTap } from '../statement-tap';
@@ -64,7 +64,7 @@ export function splitValues(
 
 /** Whether the statement changes what identifies a row (a primary key, or any column of a key-less table). */
 export function movesIdentity(model: ModelStatic<Model>, statement: WhereStatement): boolean {
-  if (!hasPrimaryKey(model)) return !rowIdOf(model).stable;
+  if (!hasPrimaryKey(model)) return !indistinctRows(model) && !rowIdOf(model).stable;
   return identityOf(model).some((a) => a in statement.values || statement.expressions.includes(a));
 }
 
@@ -100,9 +100,21 @@ function strategy(call: WriteCall, statement: WhereStatement, pg18: boolean, sin
   return dialectFor(call.model).tapsStatements ? 'locked read, then the statement' : 'locked read, the statement, a read by key';
 }
 
+/**
+ * Rows that cannot be told apart (no primary key on MariaDB/MySQL): an update cannot pair old and new rows, so it
+ * is refused before anything is written; a delete is signalled with the rows its locked read holds, whole — no
+ * identity to read chunks by, so `chunkSize` does not apply.
+ */
+function refuseOrUnchunkIndistinct(call: WriteCall): void {
+  if (!indistinctRows(call.model)) return;
+  if (call.ctx.family === 'Update') rowIdOf(call.model, 'updates', 'afterUpdate');
+  call.chunkSize = undefined;
+}
+
 /** Runs one where-based statement for a signalled call: see `WhereStatement`. */
 export async function writeWhere(call: WriteCall, statement: WhereStatement): Promise<unknown> {
   const model = call.model;
+  refuseOrUnchunkIndistinct(call);
   const dialect = dialectFor(model);
   const pg18 = dialect.returnsOld();
   const cascades = call.ctx.family === 'Delete' && statement.type === 'BULKDELETE' ? listeningCascades(model) : [];
