@@ -3,11 +3,13 @@ import { eventName, type ContextValue, type EventName, type Family, type Operati
 import { RecursionLimitError } from './errors';
 import { installStateOf } from './install-state';
 import { matchingIndices } from './conditions';
-import { changedFields, type Rows } from './data/diff';
+import { changedFields, copyValues, sameValue, type Rows } from './data/diff';
 import { hasPrimaryKey, keyOf, storedAttributes } from './data/model-info';
 import { valuesOf } from './internals';
 import { deferUntilCommit } from './on-commit';
-import { appliesTo, receiversFor, type Entry } from './registry';
+import { appliesTo, ownReceiversFor, receiversFor, type Entry } from './registry';
+import { ancestorsOf } from './inheritance/chain';
+import { buildRecords } from './data/records';
 import { currentScope, runInScope } from './scope';
 import { beforeEvents } from './listening';
 import { debugLog } from './debug';
@@ -25,6 +27,13 @@ export interface OperationContext {
   readonly options: Readonly<Record<string, unknown>>;
   readonly bypassValidation: boolean;
   readonly soft: boolean;
+  /** The most specific model of the rows (`inherit`): the written model, or a descendant whose rows these are. */
+  readonly concreteModel?: ModelStatic<Model>;
+  /**
+   * Only the model's own receivers, no ancestors' and none for every model: the dispatch to a descendant of the
+   * written model, for its rows (the written model's own dispatch covers it and its ancestors).
+   */
+  readonly ownOnly?: boolean;
 }
 
 /** The rows of one dispatch, with `changedFields` computed the one way (see `changedFields`). */
@@ -36,6 +45,7 @@ function freezeSignal(ctx: OperationContext, event: EventName, rows: Rows, conte
   return Object.freeze({
     event,
     model: ctx.model,
+    concreteModel: ctx.concreteModel ?? ctx.model,
     operation: ctx.operation,
     via: ctx.via,
     newRecords: Object.freeze([...rows.newRecords]),
@@ -99,7 +109,49 @@ class SignalsOf {
  * matches; `onCommit` receivers are queued for after the outermost COMMIT. A throw stops the operation.
  */
 export async function emit(ctx: OperationContext, event: EventName, rows: Rows): Promise<void> {
-  const receivers = receiversFor(ctx.model, event);
+  await emitTo(ctx, event, rows, ctx.ownOnly ? ownReceiversFor(ctx.model, event) : receiversFor(ctx.model, event));
+  if (ctx.ownOnly) return;
+  for (const ancestor of ancestorsOf(ctx.model)) await emitToAncestor(ctx, ancestor, event, rows);
+}
+
+/**
+ * The same event for an ancestor's own receivers (`inherit`: a Restaurant is a Place): the rows as instances of
+ * the ancestor (its attributes only), `concreteModel` naming the model written. What before receivers change on
+ * them is carried back to the written model's records, so it is written.
+ */
+async function emitToAncestor(ctx: OperationContext, ancestor: ModelStatic<Model>, event: EventName, rows: Rows): Promise<void> {
+  const receivers = ownReceiversFor(ancestor, event);
+  if (receivers.length === 0) return;
+  const attributes = storedAttributes(ancestor);
+  const as = (records: readonly Model[]) =>
+    buildRecords(
+      ancestor,
+      records.map((r) => pick(valuesOf(r), attributes)),
+    );
+  const newRecords = as(rows.newRecords);
+  const snapshots = newRecords.map((r) => copyValues(valuesOf(r), attributes));
+  const kept = new Set(attributes);
+  await emitTo(
+    { ...ctx, model: ancestor, concreteModel: ctx.concreteModel ?? ctx.model },
+    event,
+    { oldRecords: as(rows.oldRecords), newRecords, changedFields: rows.changedFields.filter((f) => kept.has(f)) },
+    receivers,
+  );
+  if (!event.startsWith('after')) {
+    newRecords.forEach((r, i) => {
+      const target = valuesOf(rows.newRecords[i]!);
+      for (const a of attributes) if (!sameValue(valuesOf(r)[a], snapshots[i]![a])) target[a] = valuesOf(r)[a];
+    });
+  }
+}
+
+function pick(values: Record<string, unknown>, attributes: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const a of attributes) if (a in values) out[a] = values[a];
+  return out;
+}
+
+async function emitTo(ctx: OperationContext, event: EventName, rows: Rows, receivers: readonly Entry[]): Promise<void> {
   if (receivers.length === 0) return;
   const signals = new SignalsOf(ctx, event, rows);
   const now: [Entry, Signal<Model>][] = [];

@@ -1,7 +1,7 @@
 import { shared } from './shared';
 
 // One set of error classes per process (documented at their exports below).
-const errors = shared('errors@1', () => {
+const errors = shared('errors@2', () => {
   class BulkSignalsError extends Error {
     /** The class's name, as `error.name` (`'InvalidReceiverError'`, …): survives serialisation, unlike `instanceof`. */
     override readonly name: string = 'BulkSignalsError';
@@ -66,6 +66,12 @@ const errors = shared('errors@1', () => {
     override readonly name = 'InvalidInputError';
   }
 
+  /** `inherit(Child, Parent)` was given models it cannot join into one chain; nothing was changed. */
+  class InheritanceError extends BulkSignalsError {
+    /** Always `'InheritanceError'`. */
+    override readonly name = 'InheritanceError';
+  }
+
   return {
     BulkSignalsError,
     InvalidReceiverError,
@@ -75,6 +81,7 @@ const errors = shared('errors@1', () => {
     RecursionLimitError,
     ConcurrentWriteError,
     InvalidInputError,
+    InheritanceError,
   };
 });
 
@@ -189,3 +196,17 @@ export type ConcurrentWriteError = InstanceType<typeof ConcurrentWriteError>;
 export const InvalidInputError = errors.InvalidInputError;
 /** An instance of {@link InvalidInputError}. */
 export type InvalidInputError = InstanceType<typeof InvalidInputError>;
+
+/**
+ * `inherit(Child, Parent)` was given models it cannot join into one chain: not models of one Sequelize instance,
+ * a model inherited twice, a cycle, an attribute both declare, a child primary key other than the parent's.
+ * Nothing was changed.
+ *
+ * @example
+ * inherit(Restaurant, Place);
+ * inherit(Restaurant, Shop); // throws InheritanceError: Restaurant already inherits from Place
+ * @class
+ */
+export const InheritanceError = errors.InheritanceError;
+/** An instance of {@link InheritanceError}. */
+export type InheritanceError = InstanceType<typeof InheritanceError>;

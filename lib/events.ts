@@ -98,8 +98,13 @@ export type ContextValue = keyof SignalContext extends never ? unknown : SignalC
 export interface Signal<M extends Model, E extends EventName = EventName> {
   /** The event being delivered. */
   readonly event: E;
-  /** The model class the operation ran on. */
+  /** The model class the operation ran on — for an ancestor's receivers (`inherit`), the ancestor: the records are its instances. */
   readonly model: ModelStatic<M>;
+  /**
+   * The most specific model of the rows (`inherit`): for a write on `Restaurant`, `Restaurant` — also in the
+   * signals `Place`'s receivers get; for a plain `Place` write, `Place`. Without inheritance it is `model`.
+   */
+  readonly concreteModel: ModelStatic<Model>;
   /** Which Sequelize call produced the signal. */
   readonly operation: Operation;
   /** Whether the call was made on an instance or on the model. */

@@ -4,6 +4,7 @@ export { auditTrail, type AuditTrailOptions } from './audit-trail';
 export { AuditEntry, type AuditAction, type AuditEntryAttributes } from './audit-entry';
 export { bulkUpdate, type BulkUpdateOptions } from './bulk-update';
 export { bulkDestroy, type BulkDestroyOptions } from './bulk-destroy';
+export { inherit } from './inheritance/inherit';
 export type { InstallOptions } from './install-state';
 export { bulkSignals, type BulkSignals } from './bulk-signals';
 export type { ReceiverOptions } from './receiver-options';
@@ -27,6 +28,7 @@ export {
   ConcurrentWriteError,
   InstallError,
   InvalidInputError,
+  InheritanceError,
   InvalidReceiverError,
   NotInstalledError,
   RecursionLimitError,

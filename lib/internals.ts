@@ -158,3 +158,41 @@ export function isExpression(value: unknown): boolean {
 export function parentOf(transaction: Transaction): Transaction | undefined {
   return (transaction as unknown as { parent?: Transaction | null }).parent ?? undefined;
 }
+
+/** The parts of a model class `inherit()` rewrites: its attributes and the timestamps Sequelize sets. */
+export interface MutableModelInternals {
+  rawAttributes: Record<string, AttributeInternals & Record<string, unknown>>;
+  _timestampAttributes: { createdAt?: string; updatedAt?: string; deletedAt?: string };
+  _readOnlyAttributes: Set<string>;
+  _hasReadOnlyAttributes: boolean;
+  options: { timestamps?: boolean; paranoid?: boolean; validate?: Record<string, unknown>; indexes?: unknown[] };
+  refreshAttributes(): void;
+  _findAutoIncrementAttribute(): void;
+}
+
+export function mutableInternals(model: ModelStatic<Model>): MutableModelInternals {
+  return model as unknown as MutableModelInternals;
+}
+
+/** The query generator's `selectQuery`: every SELECT Sequelize renders for a model (finds, counts, aggregates, includes). */
+export interface QueryGeneratorSelect {
+  selectQuery(tableName: unknown, options: unknown, model: unknown): string;
+}
+
+/** The query-interface methods the library calls for one level of a child model's chain (a plain table). */
+export interface LevelQueryInterface {
+  bulkUpdate(tableName: unknown, values: Row, where: unknown, options: Row, attributes: unknown): Promise<unknown>;
+  bulkDelete(tableName: unknown, where: unknown, options: Row, model: unknown): Promise<unknown>;
+  increment(model: unknown, tableName: unknown, where: unknown, amounts: Row, extra: Row, options: Row): Promise<unknown>;
+  decrement(model: unknown, tableName: unknown, where: unknown, amounts: Row, extra: Row, options: Row): Promise<unknown>;
+}
+
+export function levelQueryInterface(sequelize: Sequelize): LevelQueryInterface {
+  return sequelize.getQueryInterface() as unknown as LevelQueryInterface;
+}
+
+/** The query generator's INSERT of many rows (column-keyed), as `bulkInsert` renders it. */
+export function bulkInsertSql(sequelize: Sequelize, tableName: unknown, records: Row[], attributes: unknown): string {
+  const qg = generatorOf(sequelize) as unknown as { bulkInsertQuery(t: unknown, r: Row[], o: Row, a: unknown): string };
+  return qg.bulkInsertQuery(tableName, records, {}, attributes);
+}

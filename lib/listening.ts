@@ -1,6 +1,7 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { eventName, type EventName, type Family } from './events';
-import { listensFor } from './registry';
+import { listensFor, listensOwn } from './registry';
+import { ancestorsOf, descendantsOf, inHierarchy } from './inheritance/chain';
 import { currentScope } from './scope';
 import { debugLog } from './debug';
 
@@ -27,9 +28,29 @@ export function listeningFor(
 ): Listening | undefined {
   if (options?.bypassSignals === true) return skipped(model, family, 'bypassSignals: true');
   if (currentScope().bypass) return skipped(model, family, 'inside bulkSignals.bypass');
-  const before = listensFor(model, beforeEvents(family, options?.bypassValidation === true));
-  const after = listensFor(model, [eventName('after', family)]);
+  const beforeNames = beforeEvents(family, options?.bypassValidation === true);
+  const before = listensInHierarchy(model, beforeNames);
+  const after = listensInHierarchy(model, [eventName('after', family)]);
   return before || after ? { before, after } : skipped(model, family, 'no receiver');
+}
+
+/**
+ * Whether anyone listens to a write on `model`: its own receivers and those for every model, its ancestors'
+ * (a Restaurant is a Place), and its descendants' (a write on places reaches the rows that are restaurants).
+ */
+export function listensInHierarchy(model: ModelStatic<Model>, events: readonly EventName[]): boolean {
+  if (listensFor(model, events)) return true;
+  if (!inHierarchy(model)) return false;
+  return ancestorsOf(model).some((m) => listensOwn(m, events)) || descendantsOf(model).some((m) => listensOwn(m, events));
+}
+
+/** The descendants of `model` whose own receivers listen for any of `events` (deepest first). */
+export function listeningDescendants(model: ModelStatic<Model>, events: readonly EventName[]): ModelStatic<Model>[] {
+  return childrenOfAny(model) ? descendantsOf(model).filter((m) => listensOwn(m, events)) : [];
+}
+
+function childrenOfAny(model: ModelStatic<Model>): boolean {
+  return inHierarchy(model) && descendantsOf(model).length > 0;
 }
 
 function skipped(model: ModelStatic<Model>, family: Family, why: string): undefined {

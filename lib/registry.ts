@@ -51,6 +51,18 @@ export function receiversFor(model: ModelStatic<Model>, event: EventName): reado
   return [...own, ...every].sort(byRunOrder);
 }
 
+/** The receivers registered on the model itself (not those for every model), in run order. */
+export function ownReceiversFor(model: ModelStatic<Model>, event: EventName): readonly Entry[] {
+  return entriesOf(canonicalModel(model), event);
+}
+
+/** Whether receivers registered on the model itself listen for any of `events`. */
+export function listensOwn(model: ModelStatic<Model>, events: readonly EventName[]): boolean {
+  const own = state.byTarget.get(canonicalModel(model));
+  for (const event of events) if (own?.get(event)?.length) return true;
+  return false;
+}
+
 /** Whether anyone listens for any of `events` on `model` (cheap: no payload is built when this is false). */
 export function listensFor(model: ModelStatic<Model>, events: readonly EventName[]): boolean {
   const own = state.byTarget.get(canonicalModel(model));

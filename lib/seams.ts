@@ -17,6 +17,10 @@ import { splitValues, writeWhere, type WhereStatement } from './operations/where
 import { writeRow } from './operations/row-write';
 import { writeUpsert } from './operations/upsert';
 import { includedInsertCall, writeBulkInsert } from './operations/bulk-insert';
+import { isInherited, isLevelModel } from './inheritance/chain';
+import { writeInheritedWhere, type LevelWrite } from './inheritance/inherited-where';
+import { writeInheritedRow } from './inheritance/inherited-row';
+import { writeInheritedBulkInsert } from './inheritance/inherited-insert';
 
 type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 type Options = Row & { model?: ModelStatic<Model>; logging?: unknown; benchmark?: unknown };
@@ -80,14 +84,29 @@ function keyExpressions(model: ModelStatic<Model>, columnValues: Row, qg: QueryG
 function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method) => Method> {
   const qg = generatorOf(sequelize);
   const where =
-    (build: (args: unknown[], base: Method, self: unknown) => WhereStatement, optionsAt: number, modelAt?: number) =>
+    (
+      build: (args: unknown[], base: Method, self: unknown) => WhereStatement,
+      levelWrite: (args: unknown[]) => LevelWrite,
+      optionsAt: number,
+      modelAt?: number,
+    ) =>
     (base: Method): Method =>
       async function whereSeam(this: unknown, ...args: unknown[]) {
         const options = args[optionsAt] as Options | undefined;
-        const call = whereCall(options, modelAt === undefined ? options?.model : (args[modelAt] as ModelStatic<Model>));
+        const target = modelAt === undefined ? options?.model : (args[modelAt] as ModelStatic<Model> | undefined);
+        if (!target || isLevelModel(target)) return base.apply(this, args);
+        const call = whereCall(options, target);
+        const model = canonicalModel(target);
+        if (isInherited(model)) return writeInheritedWhere(call, build(args, base, this), levelWrite(args), options ?? {}, model);
         if (!call) return base.apply(this, args);
         return writeWhere(call, build(args, base, this));
       };
+  /** An instance statement's values and where: insert(instance, table, values, o), update(…, values, where, o), delete(…, where, o). */
+  const rowArgs = (type: 'INSERT' | 'UPDATE' | 'DELETE', args: unknown[], options: Options | undefined) => ({
+    values: type === 'DELETE' ? undefined : (args[2] as Row),
+    where: type === 'INSERT' ? undefined : args[type === 'UPDATE' ? 3 : 2],
+    options: options ?? {},
+  });
   // One instance's statement: (instance, tableName, …, options) — options at `optionsAt`.
   const row =
     (type: 'INSERT' | 'UPDATE' | 'DELETE', optionsAt: number) =>
@@ -95,7 +114,12 @@ function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method)
       async function rowSeam(this: unknown, ...args: unknown[]) {
         const [instance] = args as [Model | undefined];
         const options = args[optionsAt] as Options;
-        const call = instance ? callIn(options, instance.constructor as ModelStatic<Model>, instance) : undefined;
+        const target = instance?.constructor as ModelStatic<Model> | undefined;
+        if (!target || isLevelModel(target)) return base.apply(this, args);
+        const call = callIn(options, target, instance);
+        const model = canonicalModel(target);
+        if (isInherited(model))
+          return writeInheritedRow(call?.listening ? call : undefined, model, instance!, type, rowArgs(type, args, options));
         if (!call?.listening) return base.apply(this, args);
         return writeRow(call, instance!, type, options, (tap) => {
           const next = [...args];
@@ -104,6 +128,11 @@ function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method)
         });
       };
   const supportsLimitOnUpdate = Boolean(qg._dialect.supports['LIMIT ON UPDATE']);
+  /** The values an UPDATE writes: without NULLs under `omitNull`, as Sequelize's generator drops them. */
+  const writtenValues = (values: Row, options: Options): Row =>
+    (options.omitNull ?? sequelizeOptions(sequelize).omitNull)
+      ? Object.fromEntries(Object.entries(values).filter(([, v]) => v != null))
+      : values;
   const arithmetic = (sign: '+' | '-') =>
     where(
       (args, base, self) => {
@@ -130,47 +159,53 @@ function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method)
           send: (narrowed, tap) => base.call(self, model, tableName, narrowed, amounts, extra, tapped(options, tap)),
         };
       },
+      (args) => ({ kind: sign === '+' ? 'increment' : 'decrement', amounts: args[3] as Row, extra: (args[4] as Row | undefined) ?? {} }),
       5,
       0,
     );
   return {
-    bulkUpdate: where((args, base, self) => {
-      const [tableName, values, whereArg, options, attributes] = args as [unknown, Row, WhereOptions, Options, unknown];
-      const model = canonicalModel(options.model!);
-      const written =
-        (options.omitNull ?? sequelizeOptions(sequelize).omitNull)
-          ? Object.fromEntries(Object.entries(values).filter(([, v]) => v != null))
-          : values;
-      return {
-        type: 'BULKUPDATE',
-        tableName,
-        where: whereArg,
-        conditions: conditionsOf(qg.whereQuery(whereArg, { ...options, bindParam: undefined })),
-        limit: supportsLimitOnUpdate ? ((options.limit as number | undefined) ?? undefined) : undefined,
-        callerReturns: Boolean(options.returning),
-        ...splitValues(model, written, isExpression),
-        // Where rows are read again by key, a key set by an expression is evaluated on the locked rows first.
-        ...(dialectFor(model).tapsStatements ? {} : { predictions: keyExpressions(model, written, qg) }),
-        logging: logging(options),
-        send: (narrowed, tap) => base.call(self, tableName, values, narrowed, tapped(options, tap), attributes),
-      };
-    }, 3),
-    bulkDelete: where((args, base, self) => {
-      const [tableName, whereArg, options, model] = args as [unknown, WhereOptions, Options, ModelStatic<Model>];
-      return {
-        type: 'BULKDELETE',
-        tableName,
-        where: whereArg,
-        conditions: options.truncate === true ? '' : (qg.getWhereConditions(whereArg, null, model, options) ?? ''),
-        limit: (options.limit as number | null | undefined) ?? undefined,
-        callerReturns: false,
-        truncate: options.truncate === true,
-        values: {},
-        expressions: [],
-        logging: logging(options),
-        send: (narrowed, tap) => base.call(self, tableName, narrowed, tapped(options, tap), model),
-      };
-    }, 2),
+    bulkUpdate: where(
+      (args, base, self) => {
+        const [tableName, values, whereArg, options, attributes] = args as [unknown, Row, WhereOptions, Options, unknown];
+        const model = canonicalModel(options.model!);
+        const written = writtenValues(values, options);
+        return {
+          type: 'BULKUPDATE',
+          tableName,
+          where: whereArg,
+          conditions: conditionsOf(qg.whereQuery(whereArg, { ...options, bindParam: undefined })),
+          limit: supportsLimitOnUpdate ? ((options.limit as number | undefined) ?? undefined) : undefined,
+          callerReturns: Boolean(options.returning),
+          ...splitValues(model, written, isExpression),
+          // Where rows are read again by key, a key set by an expression is evaluated on the locked rows first.
+          ...(dialectFor(model).tapsStatements ? {} : { predictions: keyExpressions(model, written, qg) }),
+          logging: logging(options),
+          send: (narrowed, tap) => base.call(self, tableName, values, narrowed, tapped(options, tap), attributes),
+        };
+      },
+      (args) => ({ kind: 'update', set: writtenValues(args[1] as Row, args[3] as Options) }),
+      3,
+    ),
+    bulkDelete: where(
+      (args, base, self) => {
+        const [tableName, whereArg, options, model] = args as [unknown, WhereOptions, Options, ModelStatic<Model>];
+        return {
+          type: 'BULKDELETE',
+          tableName,
+          where: whereArg,
+          conditions: options.truncate === true ? '' : (qg.getWhereConditions(whereArg, null, model, options) ?? ''),
+          limit: (options.limit as number | null | undefined) ?? undefined,
+          callerReturns: false,
+          truncate: options.truncate === true,
+          values: {},
+          expressions: [],
+          logging: logging(options),
+          send: (narrowed, tap) => base.call(self, tableName, narrowed, tapped(options, tap), model),
+        };
+      },
+      () => ({ kind: 'delete' }),
+      2,
+    ),
     increment: arithmetic('+'),
     decrement: arithmetic('-'),
     insert: row('INSERT', 3),
@@ -188,8 +223,11 @@ function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method)
     bulkInsert: (base) =>
       async function bulkInsertSeam(this: unknown, ...args: unknown[]) {
         const [tableName, records, options, attributes] = args as [unknown, Row[], Options, unknown];
-        const own = options?.model ? callIn(options, options.model) : undefined;
-        const call = own?.listening ? own : options ? includedInsertCall(options) : undefined;
+        if (!options?.model || isLevelModel(options.model)) return base.apply(this, args);
+        const own = callIn(options, options.model);
+        const call = own?.listening ? own : includedInsertCall(options);
+        const model = canonicalModel(options.model);
+        if (isInherited(model)) return writeInheritedBulkInsert(call, model, { records, options });
         if (!call) return base.apply(this, args);
         return writeBulkInsert(call, { tableName, records, options }, (tap) =>
           base.apply(this, [tableName, records, tapped(options, tap), attributes] as unknown[]),

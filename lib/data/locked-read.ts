@@ -2,6 +2,7 @@ import { QueryTypes, type Model, type ModelStatic, type Transaction } from 'sequ
 import type { QueryGenerator, Row } from '../internals';
 import { dialectFor } from '../dialect';
 import { CTID, columnOf, hasPrimaryKey, storedAttributes } from './model-info';
+import { fromSql } from '../inheritance/chain';
 import { generatorFor, identityAfterSql, identitySql, indistinctRows, rowIdOf } from './sql';
 
 /** Which version of a row a column list reads: old, new, predicted (an expression evaluated on the locked row), or extra (xmax). */
@@ -87,7 +88,7 @@ export function lockedSelectSql(target: LockTarget, side: Side, options: LockOpt
   // Rows that cannot be told apart are read in the order the statement visits them (a LIMIT picks the same ones).
   const order = indistinctRows(model) ? '' : ` ORDER BY ${identitySql(model, qg).join(', ')}`;
   return (
-    `SELECT ${list} FROM ${qg.quoteTable(target.tableName)}${conditions ? ` WHERE ${conditions}` : ''}` +
+    `SELECT ${list} FROM ${fromSql(model, target.tableName, qg)}${conditions ? ` WHERE ${conditions}` : ''}` +
     `${order}${options.limit != null ? ` LIMIT ${Number(options.limit)}` : ''}${dialectFor(model).lockSuffix}`
   );
 }

@@ -2,6 +2,7 @@ import { QueryTypes, type Model, type ModelStatic, type Transaction } from 'sequ
 import type { Row } from '../internals';
 import { selectList } from './locked-read';
 import { generatorFor, identityInSql } from './sql';
+import { fromSql } from '../inheritance/chain';
 
 /**
  * Reads rows again by key after a statement wrote them — where the dialect cannot return them from the
@@ -26,6 +27,6 @@ export async function rereadWhere(
   query: { transaction?: Transaction; logging?: never; benchmark?: boolean },
 ): Promise<Row[]> {
   const qg = generatorFor(model);
-  const sql = `SELECT ${selectList(model, qg, 'n')} FROM ${qg.quoteTable(tableName)} WHERE ${conditions}`;
+  const sql = `SELECT ${selectList(model, qg, 'n')} FROM ${fromSql(model, tableName, qg)} WHERE ${conditions}`;
   return model.sequelize!.query<Row>(sql, { type: QueryTypes.SELECT, raw: true, ...query });
 }

@@ -6,6 +6,7 @@ import { parseRow, selectList } from './locked-read';
 import { identityOf, keyOf } from './model-info';
 import { generatorFor } from './sql';
 import { rereadRows } from './reread';
+import { chainOf, isInherited, levelModelOf, ownAttributes } from '../inheritance/chain';
 
 export type { RowWrite };
 
@@ -23,6 +24,7 @@ export async function updateRowsFromValues(
   options: { transaction?: Transaction | undefined; logging?: unknown; tableName?: unknown; readBack?: boolean },
 ): Promise<(Row | undefined)[]> {
   if (writes.length === 0) return [];
+  if (isInherited(model)) return updateLevelsFromValues(model, writes, options);
   const qg = generatorFor(model);
   const dialect = dialectFor(model);
   const tableName = options.tableName ?? model.getTableName();
@@ -66,4 +68,35 @@ function byKeys(model: ModelStatic<Model>, keys: readonly Row[], raws: readonly 
     }),
   );
   return keys.map((k) => found.get(keyOf(model, k)));
+}
+
+/**
+ * A child model (`inherit`): each level's attributes written to its own table, one statement per table that has
+ * any, then the rows read again whole, through the join, by key.
+ */
+async function updateLevelsFromValues(
+  model: ModelStatic<Model>,
+  writes: readonly RowWrite[],
+  options: { transaction?: Transaction | undefined; logging?: unknown; readBack?: boolean },
+): Promise<(Row | undefined)[]> {
+  const chain = chainOf(model);
+  for (const [depth, level] of chain.entries()) {
+    const pks = new Set(identityOf(model));
+    // A key is stored in every table; a new key is written to the root's, which cascades it down.
+    const own = ownAttributes(level).filter((a) => depth === 0 || !pks.has(a));
+    const levelWrites = writes.flatMap((w) => {
+      const set = Object.fromEntries(Object.entries(w.set).filter(([a]) => own.includes(a)));
+      return Object.keys(set).length > 0 ? [{ key: w.key, set }] : [];
+    });
+    if (levelWrites.length === 0) continue;
+    const levelModel = levelModelOf(level);
+    await updateRowsFromValues(levelModel, levelWrites, { ...options, tableName: levelModel.getTableName(), readBack: false });
+  }
+  if (options.readBack === false) return writes.map(() => undefined);
+  const keys = keysAsWritten(model, writes);
+  const query = {
+    ...(options.transaction ? { transaction: options.transaction } : {}),
+    ...(options.logging === undefined ? {} : { logging: options.logging as never }),
+  };
+  return byKeys(model, keys, await rereadRows(model, model.getTableName(), keys, query));
 }

@@ -85,7 +85,7 @@ async function insertThenRead(
 }
 
 /** The before phase on records built from the rows about to be inserted; receivers' edits written into those rows. */
-async function beforeBulkInsert(ctx: OperationContext, model: ModelStatic<Model>, records: Row[]): Promise<void> {
+export async function beforeBulkInsert(ctx: OperationContext, model: ModelStatic<Model>, records: Row[]): Promise<void> {
   const attributes = storedAttributes(model);
   const proposed = buildRecords(
     model,

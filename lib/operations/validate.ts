@@ -2,7 +2,7 @@ import type { Model, ModelStatic } from 'sequelize';
 import { callIn, contextFor, withTransaction, type AnyOptions } from '../call';
 import { emit, rowsOf } from '../dispatch';
 import { eventName, type EventName, type Operation } from '../events';
-import { listensFor } from '../registry';
+import { listensInHierarchy } from '../listening';
 import { currentScope } from '../scope';
 import { buildRecords, currentValues } from '../data/records';
 import { oldRowOf } from './row-write';
@@ -12,7 +12,7 @@ import { modelOf, type Original } from './method';
 /** Whether an application's own validate() call has receivers to run: not bypassed and somebody listens. */
 function validating(model: ModelStatic<Model>, event: EventName, options: AnyOptions | undefined): boolean {
   if (options?.bypassSignals === true || options?.bypassValidation === true || currentScope().bypass) return false;
-  return listensFor(model, [event]);
+  return listensInHierarchy(model, [event]);
 }
 
 /**

@@ -8,6 +8,7 @@ import { CTID, hasPrimaryKey, identityOf, keyOf, storedAttributes } from '../dat
 import { buildRecords } from '../data/records';
 import { generatorFor, identityIn, identitySql, indistinctRows } from '../data/sql';
 import { ConcurrentWriteError } from '../errors';
+import { isInherited } from '../inheritance/chain';
 import { updateRowsFromValues, type RowWrite } from '../data/update-from-values';
 import { rereadRows } from '../data/reread';
 import { dialectFor } from '../dialect';
@@ -45,7 +46,8 @@ export async function writeLocked(
     model: call.model,
     statement,
     pg18,
-    taps: dialectFor(call.model).tapsStatements,
+    // A child model's statement is several, one per table: its rows are read again through the join.
+    taps: dialectFor(call.model).tapsStatements && !isInherited(call.model),
     cascades,
     indistinct: indistinctRows(call.model),
   };
@@ -172,6 +174,8 @@ async function deleteBatch(l: Locked, oldRows: Row[]): Promise<unknown> {
  * then writes exactly what it read (checked by `checkCount`).
  */
 function narrowedTo(l: Locked, oldRows: Row[]): ReturnType<typeof narrowed> | undefined {
+  // A child model's tables are written by key alone (the where may name columns of any of them).
+  if (isInherited(l.model)) return identityIn(l.model, oldRows, generatorFor(l.model));
   if (l.statement.truncate || l.indistinct) return l.statement.where;
   return narrowed(l.statement.where, identityIn(l.model, oldRows, generatorFor(l.model)));
 }
@@ -226,8 +230,8 @@ async function rereadWritten(l: Locked, keys: Row[]): Promise<Row[]> {
 /** The tap of the batch's statement: new rows (and, when identities move on PostgreSQL 18, their old identity). */
 function tapFor(l: Locked, wantsNew: boolean, trackOld: boolean): StatementTap | undefined {
   const dialect = dialectFor(l.model);
-  if (!dialect.tapsStatements) {
-    const narrows = dialect.narrowedWrite && !l.indistinct;
+  if (!l.taps) {
+    const narrows = dialect.narrowedWrite && !l.indistinct && !isInherited(l.model);
     return narrows ? new StatementTap({ type: l.statement.type, callerReturns: false, narrowed: true }) : undefined;
   }
   const qg = generatorFor(l.model);

@@ -3,6 +3,7 @@ import type { WriteCall } from '../call';
 import type { Row } from '../internals';
 import { dialectFor } from '../dialect';
 import { indistinctRows, rowIdOf } from '../data/sql';
+import { isInherited } from '../inheritance/chain';
 import { sameValue } from '../data/diff';
 import { columnsToAttributes, hasPrimaryKey, identityOf, keyOf } from '../data/model-info';
 import type { StatementTap } from '../statement-tap';
@@ -111,6 +112,16 @@ function refuseOrUnchunkIndistinct(call: WriteCall): void {
   call.chunkSize = undefined;
 }
 
+/**
+ * Whether the statement itself can return the rows it writes (a data-modifying CTE, `RETURNING old.*`, MariaDB's
+ * DELETE … RETURNING). A child model's write is one statement per table: never.
+ */
+function returnsRows(model: WriteCall['model'], statement: WhereStatement): boolean {
+  if (isInherited(model)) return false;
+  const dialect = dialectFor(model);
+  return dialect.oneStatementWhereWrites || (statement.type === 'BULKDELETE' && dialect.deletesReturning?.() === true);
+}
+
 /** Runs one where-based statement for a signalled call: see `WhereStatement`. */
 export async function writeWhere(call: WriteCall, statement: WhereStatement): Promise<unknown> {
   const model = call.model;
@@ -118,8 +129,7 @@ export async function writeWhere(call: WriteCall, statement: WhereStatement): Pr
   const dialect = dialectFor(model);
   const pg18 = dialect.returnsOld();
   const cascades = call.ctx.family === 'Delete' && statement.type === 'BULKDELETE' ? listeningCascades(model) : [];
-  const returns = dialect.oneStatementWhereWrites || (statement.type === 'BULKDELETE' && dialect.deletesReturning?.() === true);
-  const single = returns && fitsOneStatement(call, statement, pg18, cascades);
+  const single = returnsRows(model, statement) && fitsOneStatement(call, statement, pg18, cascades);
   if (debugLog.call.enabled) {
     debugLog.call('%s.%s (%s): %s', model.name, call.ctx.operation, call.ctx.family.toLowerCase(), strategy(call, statement, pg18, single));
   }
