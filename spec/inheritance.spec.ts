@@ -333,8 +333,9 @@ describe('multi-table inheritance (inherit)', () => {
         Restaurant.update({ rating: 3, seats: 5 }, { where: { address: 'x' } }),
       );
       expect(result).to.deep.equal([2]);
-      // The locked read through the join, one UPDATE per table, the rows read again through the join.
-      expect(count, statements.join('\n')).to.equal(4);
+      // The locked read through the join, the pizzerias among the rows read locked too (Pizzeria has receivers: the
+      // recorder's), one UPDATE per table, the rows read again through the join.
+      expect(count, statements.join('\n')).to.equal(5);
       // SQLite holds the database's write lock instead of row locks.
       expect(statements[0]).to.match(onDialect('sqlite') ? /^SELECT .* JOIN / : /^SELECT .* JOIN .* FOR UPDATE$/);
       expect((await tableRows(Place)).map((r) => [r.id, r.rating])).to.deep.equal([
@@ -516,6 +517,127 @@ describe('multi-table inheritance (inherit)', () => {
       ]);
       await Car.restore({ where: { plate: 'A' } });
       expect(await Car.count()).to.equal(2);
+    });
+  });
+
+  describe('writes on a parent that reach rows which are also children', () => {
+    beforeEach(async () => {
+      await Place.create({ name: 'plain', address: 'x' }, { bypassSignals: true });
+      await Restaurant.create({ name: 'r', address: 'x', seats: 5 }, { bypassSignals: true });
+      await Pizzeria.create({ name: 'p', address: 'x', crust: 'thin' }, { bypassSignals: true });
+      recorder.off();
+    });
+
+    it('Place.update fires the receivers of the rows’ descendants first (deepest first), with their instances', async () => {
+      recorder = new Recorder([Place, Restaurant, Pizzeria], ['beforeUpdate', 'afterUpdate']);
+      await Place.update({ rating: 4 }, { where: { address: 'x' } });
+      expect(
+        signals().map((s) => [
+          s.event,
+          s.model.name,
+          s.concreteModel.name,
+          s.newRecords.map((r) => [r.get('id'), r.get('rating'), r.get('seats')]),
+        ]),
+      ).to.deep.equal([
+        ['beforeUpdate', 'Pizzeria', 'Pizzeria', [[3, 4, 10]]],
+        [
+          'beforeUpdate',
+          'Restaurant',
+          'Restaurant',
+          [
+            [2, 4, 5],
+            [3, 4, 10],
+          ],
+        ],
+        [
+          'beforeUpdate',
+          'Place',
+          'Place',
+          [
+            [1, 4, undefined],
+            [2, 4, undefined],
+            [3, 4, undefined],
+          ],
+        ],
+        ['afterUpdate', 'Pizzeria', 'Pizzeria', [[3, 4, 10]]],
+        [
+          'afterUpdate',
+          'Restaurant',
+          'Restaurant',
+          [
+            [2, 4, 5],
+            [3, 4, 10],
+          ],
+        ],
+        [
+          'afterUpdate',
+          'Place',
+          'Place',
+          [
+            [1, 4, undefined],
+            [2, 4, undefined],
+            [3, 4, undefined],
+          ],
+        ],
+      ]);
+      expect(signals()[0]!.oldRecords.map((r) => r.get('rating'))).to.deep.equal([0]);
+    });
+
+    it("a child's before receiver may edit its own and the parent's attributes in a parent write: both are written", async () => {
+      receivers.add(
+        bulkSignals.on(Restaurant, 'beforeUpdate', ({ newRecords }) => {
+          for (const r of newRecords as Restaurant[]) {
+            r.seats = r.seats + 100;
+            r.address = 'restaurant row';
+          }
+        }),
+      );
+      await Place.update({ rating: 1 }, { where: {} });
+      expect((await Place.findAll({ order: [['id', 'ASC']] })).map((p) => [p.id, p.rating, p.address])).to.deep.equal([
+        [1, 1, 'x'],
+        [2, 1, 'restaurant row'],
+        [3, 1, 'restaurant row'],
+      ]);
+      expect((await Restaurant.findAll({ order: [['id', 'ASC']] })).map((r) => r.seats)).to.deep.equal([105, 110]);
+    });
+
+    it('Place.destroy and instance.destroy of a place that is a restaurant fire Restaurant’s delete receivers', async () => {
+      recorder = new Recorder([Place, Restaurant], ['beforeDelete', 'afterDelete']);
+      await Place.destroy({ where: { name: 'r' } });
+      await (await Place.findByPk(3))!.destroy();
+      expect(
+        signals().map((s) => [s.event, s.model.name, s.operation, s.oldRecords.map((r) => [r.get('id'), r.get('seats')])]),
+      ).to.deep.equal([
+        ['beforeDelete', 'Restaurant', 'destroy', [[2, 5]]],
+        ['beforeDelete', 'Place', 'destroy', [[2, undefined]]],
+        ['afterDelete', 'Restaurant', 'destroy', [[2, 5]]],
+        ['afterDelete', 'Place', 'destroy', [[2, undefined]]],
+        ['beforeDelete', 'Restaurant', 'destroy', [[3, 10]]],
+        ['beforeDelete', 'Place', 'destroy', [[3, undefined]]],
+        ['afterDelete', 'Restaurant', 'destroy', [[3, 10]]],
+        ['afterDelete', 'Place', 'destroy', [[3, undefined]]],
+      ]);
+      expect(await Restaurant.count()).to.equal(0);
+    });
+
+    it('instance.save of a place that is a restaurant fires Restaurant’s update receivers with the whole row', async () => {
+      recorder = new Recorder([Restaurant], ['afterUpdate']);
+      const place = (await Place.findByPk(2))!;
+      place.name = 'renamed';
+      await place.save();
+      expect(
+        signals().map((s) => [
+          s.model.name,
+          s.oldRecords.map((r) => pick(r, ['name', 'seats'])),
+          s.newRecords.map((r) => pick(r, ['name', 'seats'])),
+        ]),
+      ).to.deep.equal([['Restaurant', [{ name: 'r', seats: 5 }], [{ name: 'renamed', seats: 5 }]]]);
+    });
+
+    it('with no receiver on the children, a parent write reads nothing more', async () => {
+      receivers.add(bulkSignals.on(Place, 'afterUpdate', () => undefined));
+      const { count } = await db.log.count(() => Place.update({ rating: 2 }, { where: {} }));
+      expect(count).to.equal(perDialect({ postgres: 1, others: 3 }));
     });
   });
 

@@ -9,6 +9,7 @@ import { modelOf, ownArgs, reentered, warnOutsideTransaction, type Original } fr
 import { oldRowOf } from './row-write';
 import { OPERATION } from './save';
 import { whereMethod } from './update';
+import { DescendantSignals } from '../inheritance/descendants';
 
 /** Row keys in the caller's order, for list operations routed through a where-based delete (bulkDestroy). */
 export const ORDER = Symbol.for('sequelize-bulk-signals/order@1');
@@ -76,11 +77,15 @@ export function wrapInstanceDestroy(original: Original): Original {
       call.method = 'instance.destroy';
       // Locked when Sequelize cascades to children: the lock keeps new children from being added meanwhile.
       const exact = !soft && cascadesOnInstance(model);
+      const descendants = DescendantSignals.of(call, options?.logging);
       const oldRow = await oldRowOf(instance, { transaction, logging: options?.logging }, exact);
+      await descendants?.read([oldRow]);
+      await descendants?.before('Delete', () => ({}));
       if (listening.before) await emitBefore(ctx, rowsOf(ctx, buildRecords(model, [oldRow]), []));
       const clean = ownArgs(args, 0, model, instance)[0] as AnyOptions | undefined;
       const result = await runFor(call, () => original.call(this, { ...clean, transaction, [CALL]: call }));
       const written = call.written.get(instance);
+      if (written || soft) await descendants?.after('Delete');
       if (listening.after && written) {
         await emitAfter(ctx, rowsOf(ctx, buildRecords(model, [soft ? oldRow : written]), []));
       }

@@ -11,6 +11,7 @@ import { joinRowSave } from './row-batch';
 import { oldRowOf } from './row-write';
 import { editsOf } from './where-write';
 import { debugLog } from '../debug';
+import { DescendantSignals } from '../inheritance/descendants';
 import { modelOf, ownArgs, reentered, warnOutsideTransaction, type Original } from './method';
 
 /** Carries the public operation name from `Model.create` / `instance.update` / `instance.restore` down to `save`. */
@@ -59,15 +60,41 @@ function savePartOf(owner: WriteCall, instance: Model, original: Original, args:
 async function saveSignalled(call: WriteCall, original: Original, options: AnyOptions | undefined): Promise<unknown> {
   const { ctx, model } = call;
   const instance = call.instance!;
-  const old = instance.isNewRecord ? undefined : await oldRowOf(instance, { transaction: ctx.transaction, logging: options?.logging });
-  const fields = call.listening!.before ? await beforeSave(call, instance, old, options) : explicitFields(options);
+  const descendants = instance.isNewRecord ? undefined : DescendantSignals.of(call, options?.logging);
+  const query = { transaction: ctx.transaction, logging: options?.logging };
+  const old = instance.isNewRecord ? undefined : await oldRowOf(instance, query);
+  const fields = await beforeSaveAll(call, instance, old, options, descendants);
   const sent = { ...options, ...(fields ? { fields } : {}), transaction: ctx.transaction, [CALL]: call };
   const result = await runFor(call, () => original.call(instance, sent));
+  await descendants?.writeOwnEdits();
+  await descendants?.after('Update');
   const written = call.written.get(instance);
   if (call.listening!.after && written) {
     await emitAfter(ctx, rowsOf(ctx, old ? buildRecords(model, [old]) : [], buildRecords(model, [written], true)));
   }
   return result;
+}
+
+/**
+ * The before phases of a save: receivers of descendants whose rows this is (`inherit`) first — their edits to
+ * this model's attributes are set on the instance — then this model's own. Returns the fields to save.
+ */
+async function beforeSaveAll(
+  call: WriteCall,
+  instance: Model,
+  old: Row | undefined,
+  options: AnyOptions | undefined,
+  descendants: DescendantSignals | undefined,
+): Promise<string[] | undefined> {
+  let edited: string[] = [];
+  if (descendants && old) {
+    await descendants.read([old]);
+    const [set] = await descendants.before('Update', () => currentValues(call.model, instance));
+    for (const [a, v] of Object.entries(set ?? {})) instance.setDataValue(a as never, v);
+    edited = Object.keys(set ?? {});
+  }
+  const fields = call.listening!.before ? await beforeSave(call, instance, old, options) : explicitFields(options);
+  return fields && edited.length > 0 ? [...new Set([...fields, ...edited])] : fields;
 }
 
 function explicitFields(options: AnyOptions | undefined): string[] | undefined {

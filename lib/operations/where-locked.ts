@@ -9,6 +9,7 @@ import { buildRecords } from '../data/records';
 import { generatorFor, identityIn, identitySql, indistinctRows } from '../data/sql';
 import { ConcurrentWriteError } from '../errors';
 import { isInherited } from '../inheritance/chain';
+import type { DescendantSignals } from '../inheritance/descendants';
 import { updateRowsFromValues, type RowWrite } from '../data/update-from-values';
 import { rereadRows } from '../data/reread';
 import { dialectFor } from '../dialect';
@@ -28,6 +29,8 @@ interface Locked {
   readonly cascades: readonly CascadingAssociation[];
   /** Rows without identity (see `indistinctRows`): the statement is sent as Sequelize made it. */
   readonly indistinct: boolean;
+  /** Descendants (`inherit`) whose receivers listen, for the written rows that are theirs. */
+  readonly descendants: DescendantSignals | undefined;
 }
 
 /**
@@ -40,8 +43,10 @@ export async function writeLocked(
   statement: WhereStatement,
   pg18: boolean,
   cascades: readonly CascadingAssociation[],
+  descendants?: DescendantSignals,
 ): Promise<unknown> {
   const l: Locked = {
+    descendants,
     call,
     model: call.model,
     statement,
@@ -111,9 +116,16 @@ async function lockTable(
   });
 }
 
-/** The before phase of a batch (when before receivers listen), with the edits they made per row. */
+/**
+ * The before phase of a batch, with the edits receivers made per row: descendants' receivers first (`inherit`;
+ * their edits to this model's attributes join its own), then this model's (when before receivers listen).
+ */
 async function editsOfBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise<Row[]> {
-  return oldRows.length > 0 && l.call.listening!.before ? beforeBatch(l, oldRows, predicted) : [];
+  if (oldRows.length === 0) return [];
+  const d = l.descendants;
+  if (d) await d.read(oldRows);
+  const preEdits = d ? await d.before(l.call.ctx.family, (i) => ({ ...predicted[i], ...l.statement.values })) : [];
+  return l.call.listening!.before ? beforeBatch(l, oldRows, predicted, preEdits) : preEdits;
 }
 
 /** One batch of locked rows: before phase, cascades, the statement, edits, after phase. */
@@ -125,7 +137,11 @@ async function writeBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise<
   const trackOld = wantsNew && l.pg18 && movesIdentity(l.model, l.statement);
   const tap = tapFor(l, wantsNew, trackOld);
   const result = await l.statement.send(narrowedTo(l, oldRows), tap);
-  if (!wantsNew) return result;
+  await l.descendants?.writeOwnEdits();
+  if (!wantsNew) {
+    await l.descendants?.after('Update');
+    return result;
+  }
   // No RETURNING: receivers' edits, then the rows as both statements left them read by key.
   const written = l.taps
     ? { edits, returned: tap?.rows ?? [] }
@@ -153,6 +169,7 @@ async function deleteBatch(l: Locked, oldRows: Row[]): Promise<unknown> {
   if (l.cascades.length > 0 && oldRows.length > 0) await destroyCascades(l.cascades, oldRows, ctx.transaction, ctx.options);
   const result = await l.statement.send(narrowedTo(l, oldRows), l.statement.truncate ? undefined : tapFor(l, false, false));
   checkCount(l, oldRows, result);
+  if (oldRows.length > 0) await l.descendants?.after('Delete');
   if (oldRows.length > 0 && listening!.after)
     await emitAfter(
       ctx,
@@ -244,7 +261,7 @@ function tapFor(l: Locked, wantsNew: boolean, trackOld: boolean): StatementTap |
 }
 
 /** Validate and before receivers; returns each row's edits (updates), nothing for deletes. */
-async function beforeBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise<Row[]> {
+async function beforeBatch(l: Locked, oldRows: Row[], predicted: Row[], preEdits: readonly Row[]): Promise<Row[]> {
   const { ctx } = l.call;
   if (ctx.family !== 'Update') {
     await emitBefore(
@@ -264,6 +281,7 @@ async function beforeBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise
   const oldRecords = buildRecords(l.model, oldRows);
   const proposed = propose(l.model, oldRows, predicted, l.statement);
   const snapshots = proposed.map((p) => copyValues(valuesOf(p), attributes));
+  preEdits.forEach((set, i) => Object.assign(valuesOf(proposed[i]!), set));
   await emitBefore(ctx, { oldRecords, newRecords: proposed, changedFields: proposedChanges(l.model, oldRecords, proposed, l.statement) });
   return proposed.map((p, i) => editsOf(valuesOf(p), snapshots[i]!, attributes));
 }
@@ -281,6 +299,8 @@ async function afterBatch(l: Locked, w: Written): Promise<void> {
   const pairs = pairRows(l.model, l.statement, w.oldRows, w.returned, w.trackOld);
   const newRows = w.returned.map((r) => parseRow(l.model, r, 'n')!);
   await writeEdits(l, pairs, w, newRows);
+  // Descendants' after receivers run first (deepest first), with their rows as every write left them.
+  await l.descendants?.after('Update');
   if (!l.call.listening!.after || pairs.length === 0) return;
   const olds = buildRecords(
     l.model,

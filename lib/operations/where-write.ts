@@ -4,6 +4,7 @@ import type { Row } from '../internals';
 import { dialectFor } from '../dialect';
 import { indistinctRows, rowIdOf } from '../data/sql';
 import { isInherited } from '../inheritance/chain';
+import { DescendantSignals } from '../inheritance/descendants';
 import { sameValue } from '../data/diff';
 import { columnsToAttributes, hasPrimaryKey, identityOf, keyOf } from '../data/model-info';
 import type { StatementTap } from '../statement-tap';
@@ -129,9 +130,10 @@ export async function writeWhere(call: WriteCall, statement: WhereStatement): Pr
   const dialect = dialectFor(model);
   const pg18 = dialect.returnsOld();
   const cascades = call.ctx.family === 'Delete' && statement.type === 'BULKDELETE' ? listeningCascades(model) : [];
-  const single = returnsRows(model, statement) && fitsOneStatement(call, statement, pg18, cascades);
+  const descendants = DescendantSignals.of(call, statement.logging.logging);
+  const single = !descendants && returnsRows(model, statement) && fitsOneStatement(call, statement, pg18, cascades);
   if (debugLog.call.enabled) {
     debugLog.call('%s.%s (%s): %s', model.name, call.ctx.operation, call.ctx.family.toLowerCase(), strategy(call, statement, pg18, single));
   }
-  return single ? writeInOneStatement(call, statement, pg18) : writeLocked(call, statement, pg18, cascades);
+  return single ? writeInOneStatement(call, statement, pg18) : writeLocked(call, statement, pg18, cascades, descendants);
 }
