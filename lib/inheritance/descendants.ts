@@ -41,15 +41,20 @@ export class DescendantSignals {
     private readonly query: { transaction: OperationContext['transaction']; logging?: unknown },
   ) {}
 
-  /** The descendants of the call's model that listen to its family, or nothing (no statement, no payload). */
-  static of(call: WriteCall, logging?: unknown): DescendantSignals | undefined {
+  /** Whether any descendant listens: when not, every method does nothing (no statement, no payload). */
+  get any(): boolean {
+    return this.parts.length > 0;
+  }
+
+  /** The descendants of the call's model that listen to its family (none for a model outside any inheritance). */
+  static of(call: WriteCall, logging?: unknown): DescendantSignals {
     const model = call.model;
-    if (!inHierarchy(model)) return undefined;
+    const query = { transaction: call.ctx.transaction, logging };
+    if (!inHierarchy(model)) return new DescendantSignals(model, [], query);
     const family = call.ctx.family;
     const beforeNames = beforeEvents(family, call.ctx.bypassValidation);
     const afterName = eventName('after', family);
     const found = listeningDescendants(model, [...beforeNames, afterName]);
-    if (found.length === 0) return undefined;
     const parts = found.map((d): Part => ({
       model: d,
       ctx: { ...call.ctx, model: d, concreteModel: d, ownOnly: true },
@@ -58,7 +63,7 @@ export class DescendantSignals {
       olds: [],
       ownEdits: [],
     }));
-    return new DescendantSignals(model, parts, { transaction: call.ctx.transaction, logging });
+    return new DescendantSignals(model, parts, query);
   }
 
   /** Reads, locked, the rows among `oldRows` (the written model's, attribute-keyed) that each descendant has. */
@@ -126,6 +131,12 @@ export class DescendantSignals {
       });
       if (writes.length > 0) await updateRowsFromValues(part.model, writes, { ...this.query, readBack: false });
     }
+  }
+
+  /** After the written model's statement (and its edits) of an update: the descendants' edits, then their after receivers. */
+  async finishUpdate(): Promise<void> {
+    await this.writeOwnEdits();
+    await this.after('Update');
   }
 
   /** After receivers of each descendant, deepest first: deletes with the rows as they were, updates with them read again. */

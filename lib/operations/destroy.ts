@@ -2,7 +2,7 @@ import type { Model, ModelStatic } from 'sequelize';
 import { CALL, WriteCall, contextFor, isSoftDelete, runFor, silentCall, withTransaction, type AnyOptions } from '../call';
 import { emitAfter, emitBefore, rowsOf } from '../dispatch';
 import type { Operation } from '../events';
-import { internals } from '../internals';
+import { internals, type Row } from '../internals';
 import { listeningFor } from '../listening';
 import { buildRecords } from '../data/records';
 import { modelOf, ownArgs, reentered, warnOutsideTransaction, type Original } from './method';
@@ -71,25 +71,37 @@ export function wrapInstanceDestroy(original: Original): Original {
       }
       return original.apply(this, ownArgs(args, 0, model, instance));
     }
-    return withTransaction(model, options, async (transaction) => {
+    return withTransaction(model, options, (transaction) => {
       const ctx = contextFor(model, 'Delete', 'destroy', 'instance', transaction, options, soft);
       const call = new WriteCall(ctx, listening, 'instance', instance);
       call.method = 'instance.destroy';
-      // Locked when Sequelize cascades to children: the lock keeps new children from being added meanwhile.
-      const exact = !soft && cascadesOnInstance(model);
-      const descendants = DescendantSignals.of(call, options?.logging);
-      const oldRow = await oldRowOf(instance, { transaction, logging: options?.logging }, exact);
-      await descendants?.read([oldRow]);
-      await descendants?.before('Delete', () => ({}));
-      if (listening.before) await emitBefore(ctx, rowsOf(ctx, buildRecords(model, [oldRow]), []));
-      const clean = ownArgs(args, 0, model, instance)[0] as AnyOptions | undefined;
-      const result = await runFor(call, () => original.call(this, { ...clean, transaction, [CALL]: call }));
-      const written = call.written.get(instance);
-      if (written || soft) await descendants?.after('Delete');
-      if (listening.after && written) {
-        await emitAfter(ctx, rowsOf(ctx, buildRecords(model, [soft ? oldRow : written]), []));
-      }
-      return result;
+      return destroySignalled(call, original, ownArgs(args, 0, model, instance)[0] as AnyOptions | undefined);
     });
   };
+}
+
+/** One signalled instance destroy: old row, before phases (descendants' first), Sequelize's destroy, after phases. */
+async function destroySignalled(call: WriteCall, original: Original, clean: AnyOptions | undefined): Promise<unknown> {
+  const { ctx, model, listening } = call;
+  const instance = call.instance!;
+  const transaction = ctx.transaction;
+  // Locked when Sequelize cascades to children: the lock keeps new children from being added meanwhile.
+  const exact = !ctx.soft && cascadesOnInstance(model);
+  const descendants = DescendantSignals.of(call, clean?.logging);
+  const oldRow = await oldRowOf(instance, { transaction, logging: clean?.logging }, exact);
+  await descendants.read([oldRow]);
+  await descendants.before('Delete', () => ({}));
+  if (listening!.before) await emitBefore(ctx, rowsOf(ctx, buildRecords(model, [oldRow]), []));
+  const result = await runFor(call, () => original.call(instance, { ...clean, transaction, [CALL]: call }));
+  await afterDestroy(call, descendants, oldRow);
+  return result;
+}
+
+/** After receivers (descendants' first) — none when nothing was deleted; a soft delete's row is the old one. */
+async function afterDestroy(call: WriteCall, descendants: DescendantSignals, oldRow: Row): Promise<void> {
+  const { ctx, model } = call;
+  const written = call.written.get(call.instance!);
+  if (!written && !ctx.soft) return;
+  await descendants.after('Delete');
+  if (call.listening!.after && written) await emitAfter(ctx, rowsOf(ctx, buildRecords(model, [ctx.soft ? oldRow : written]), []));
 }

@@ -60,14 +60,13 @@ function savePartOf(owner: WriteCall, instance: Model, original: Original, args:
 async function saveSignalled(call: WriteCall, original: Original, options: AnyOptions | undefined): Promise<unknown> {
   const { ctx, model } = call;
   const instance = call.instance!;
-  const descendants = instance.isNewRecord ? undefined : DescendantSignals.of(call, options?.logging);
-  const query = { transaction: ctx.transaction, logging: options?.logging };
-  const old = instance.isNewRecord ? undefined : await oldRowOf(instance, query);
+  // A new row is no descendant's; an existing one may be (`inherit`).
+  const descendants = DescendantSignals.of(call, options?.logging);
+  const old = instance.isNewRecord ? undefined : await oldRowOf(instance, { transaction: ctx.transaction, logging: options?.logging });
   const fields = await beforeSaveAll(call, instance, old, options, descendants);
   const sent = { ...options, ...(fields ? { fields } : {}), transaction: ctx.transaction, [CALL]: call };
   const result = await runFor(call, () => original.call(instance, sent));
-  await descendants?.writeOwnEdits();
-  await descendants?.after('Update');
+  if (old) await descendants.finishUpdate();
   const written = call.written.get(instance);
   if (call.listening!.after && written) {
     await emitAfter(ctx, rowsOf(ctx, old ? buildRecords(model, [old]) : [], buildRecords(model, [written], true)));
@@ -84,10 +83,10 @@ async function beforeSaveAll(
   instance: Model,
   old: Row | undefined,
   options: AnyOptions | undefined,
-  descendants: DescendantSignals | undefined,
+  descendants: DescendantSignals,
 ): Promise<string[] | undefined> {
   let edited: string[] = [];
-  if (descendants && old) {
+  if (old && descendants.any) {
     await descendants.read([old]);
     const [set] = await descendants.before('Update', () => currentValues(call.model, instance));
     for (const [a, v] of Object.entries(set ?? {})) instance.setDataValue(a as never, v);

@@ -30,7 +30,7 @@ interface Locked {
   /** Rows without identity (see `indistinctRows`): the statement is sent as Sequelize made it. */
   readonly indistinct: boolean;
   /** Descendants (`inherit`) whose receivers listen, for the written rows that are theirs. */
-  readonly descendants: DescendantSignals | undefined;
+  readonly descendants: DescendantSignals;
 }
 
 /**
@@ -43,7 +43,7 @@ export async function writeLocked(
   statement: WhereStatement,
   pg18: boolean,
   cascades: readonly CascadingAssociation[],
-  descendants?: DescendantSignals,
+  descendants: DescendantSignals,
 ): Promise<unknown> {
   const l: Locked = {
     descendants,
@@ -122,9 +122,8 @@ async function lockTable(
  */
 async function editsOfBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise<Row[]> {
   if (oldRows.length === 0) return [];
-  const d = l.descendants;
-  if (d) await d.read(oldRows);
-  const preEdits = d ? await d.before(l.call.ctx.family, (i) => ({ ...predicted[i], ...l.statement.values })) : [];
+  await l.descendants.read(oldRows);
+  const preEdits = await l.descendants.before(l.call.ctx.family, (i) => ({ ...predicted[i], ...l.statement.values }));
   return l.call.listening!.before ? beforeBatch(l, oldRows, predicted, preEdits) : preEdits;
 }
 
@@ -137,9 +136,8 @@ async function writeBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise<
   const trackOld = wantsNew && l.pg18 && movesIdentity(l.model, l.statement);
   const tap = tapFor(l, wantsNew, trackOld);
   const result = await l.statement.send(narrowedTo(l, oldRows), tap);
-  await l.descendants?.writeOwnEdits();
   if (!wantsNew) {
-    await l.descendants?.after('Update');
+    await l.descendants.finishUpdate();
     return result;
   }
   // No RETURNING: receivers' edits, then the rows as both statements left them read by key.
@@ -169,7 +167,7 @@ async function deleteBatch(l: Locked, oldRows: Row[]): Promise<unknown> {
   if (l.cascades.length > 0 && oldRows.length > 0) await destroyCascades(l.cascades, oldRows, ctx.transaction, ctx.options);
   const result = await l.statement.send(narrowedTo(l, oldRows), l.statement.truncate ? undefined : tapFor(l, false, false));
   checkCount(l, oldRows, result);
-  if (oldRows.length > 0) await l.descendants?.after('Delete');
+  if (oldRows.length > 0) await l.descendants.after('Delete');
   if (oldRows.length > 0 && listening!.after)
     await emitAfter(
       ctx,
@@ -299,8 +297,8 @@ async function afterBatch(l: Locked, w: Written): Promise<void> {
   const pairs = pairRows(l.model, l.statement, w.oldRows, w.returned, w.trackOld);
   const newRows = w.returned.map((r) => parseRow(l.model, r, 'n')!);
   await writeEdits(l, pairs, w, newRows);
-  // Descendants' after receivers run first (deepest first), with their rows as every write left them.
-  await l.descendants?.after('Update');
+  // Descendants' edits and after receivers first (deepest first), with their rows as every write left them.
+  await l.descendants.finishUpdate();
   if (!l.call.listening!.after || pairs.length === 0) return;
   const olds = buildRecords(
     l.model,

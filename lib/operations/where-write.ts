@@ -131,7 +131,7 @@ export async function writeWhere(call: WriteCall, statement: WhereStatement): Pr
   const pg18 = dialect.returnsOld();
   const cascades = call.ctx.family === 'Delete' && statement.type === 'BULKDELETE' ? listeningCascades(model) : [];
   const descendants = DescendantSignals.of(call, statement.logging.logging);
-  const single = !descendants && returnsRows(model, statement) && fitsOneStatement(call, statement, pg18, cascades);
+  const single = !descendants.any && returnsRows(model, statement) && fitsOneStatement(call, statement, pg18, cascades);
   if (debugLog.call.enabled) {
     debugLog.call('%s.%s (%s): %s', model.name, call.ctx.operation, call.ctx.family.toLowerCase(), strategy(call, statement, pg18, single));
   }
