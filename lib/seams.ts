@@ -21,6 +21,7 @@ import { isInherited, isLevelModel } from './inheritance/chain';
 import { writeInheritedWhere, type LevelWrite } from './inheritance/inherited-where';
 import { writeInheritedRow } from './inheritance/inherited-row';
 import { writeInheritedBulkInsert } from './inheritance/inherited-insert';
+import { writeInheritedUpsert } from './inheritance/inherited-upsert';
 
 type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 type Options = Row & { model?: ModelStatic<Model>; logging?: unknown; benchmark?: unknown };
@@ -214,7 +215,15 @@ function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method)
     upsert: (base) =>
       async function upsertSeam(this: unknown, ...args: unknown[]) {
         const [tableName, insertValues, updateValues, whereArg, options] = args as [unknown, Row, Row, Row, Options];
-        const call = options?.model ? callIn(options, options.model) : undefined;
+        if (!options?.model || isLevelModel(options.model)) return base.apply(this, args);
+        const call = callIn(options, options.model);
+        if (isInherited(canonicalModel(options.model))) {
+          return writeInheritedUpsert(call?.listening ? call : undefined, canonicalModel(options.model), {
+            insertValues,
+            updateValues,
+            options,
+          });
+        }
         if (!call?.listening) return base.apply(this, args);
         return writeUpsert(call, { tableName, insertValues, updateValues, where: whereArg, options }, (tap) =>
           base.apply(this, [tableName, insertValues, updateValues, whereArg, tapped(options, tap)] as unknown[]),

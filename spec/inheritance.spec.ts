@@ -248,6 +248,34 @@ describe('multi-table inheritance (inherit)', () => {
     });
   });
 
+  describe('upsert', () => {
+    it('inserts into every table when the key is new, updates each table with a change when it exists', async () => {
+      const [created, createdFlag] = await Restaurant.upsert({ id: 7, name: 'new', seats: 3 });
+      expect(pick(created, ['id', 'name', 'seats'])).to.deep.equal({ id: 7, name: 'new', seats: 3 });
+      // As Sequelize's upsert of a plain model: `created` is null on PostgreSQL.
+      expect(createdFlag).to.equal(onDialect('postgres') ? null : true);
+      const [, updatedFlag] = await Restaurant.upsert({ id: 7, name: 'newer', seats: 4 });
+      expect(updatedFlag).to.equal(onDialect('postgres') ? null : false);
+      expect(pick((await Restaurant.findByPk(7))!, ['name', 'seats'])).to.deep.equal({ name: 'newer', seats: 4 });
+      expect([(await tableRows(Place)).length, (await tableRows(Restaurant)).length]).to.deep.equal([1, 1]);
+      expect(
+        signals()
+          .filter((s) => s.event.startsWith('after'))
+          .map((s) => [s.event, s.model.name, s.oldRecords.map((r) => r.get('name')), s.newRecords.map((r) => r.get('name'))]),
+      ).to.deep.equal([
+        ['afterCreate', 'Restaurant', [], ['new']],
+        ['afterCreate', 'Place', [], ['new']],
+        ['afterUpdate', 'Restaurant', ['new'], ['newer']],
+        ['afterUpdate', 'Place', ['new'], ['newer']],
+      ]);
+    });
+
+    it('an upsert without a key inserts a new row', async () => {
+      await Restaurant.upsert({ name: 'keyless', seats: 1 });
+      expect((await Restaurant.findAll()).map((r) => [r.name, r.seats])).to.deep.equal([['keyless', 1]]);
+    });
+  });
+
   describe('reads', () => {
     beforeEach(async () => {
       await Place.create({ name: 'plain', address: 'x' }, { bypassSignals: true });
