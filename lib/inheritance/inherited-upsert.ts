@@ -1,6 +1,6 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { withTransaction, type AnyOptions, type WriteCall } from '../call';
-import { emitAfter, emitBefore, rowsOf } from '../dispatch';
+import { emitAfter, emitBefore, rowsOf, type OperationContext } from '../dispatch';
 import { instanceInternals, valuesOf, type Row } from '../internals';
 import { dialectFor } from '../dialect';
 import { copyValues } from '../data/diff';
@@ -57,20 +57,24 @@ async function lockByKey(model: ModelStatic<Model>, values: Row, query: LevelQue
 /** The update side: before receivers on old row + update, their edits written with it, after receivers on the row read again. */
 async function updateExisting(call: WriteCall | undefined, model: ModelStatic<Model>, old: Row, set: Row, query: LevelQuery): Promise<Row> {
   const side = call?.as('Update');
-  const attributes = storedAttributes(model);
-  if (side?.listening?.before) {
-    const [proposed] = buildRecords(model, [{ ...old, ...set }]) as [Model];
-    const snapshot = copyValues(valuesOf(proposed), attributes);
-    await emitBefore(side.ctx, rowsOf(side.ctx, buildRecords(model, [old]), [proposed]));
-    Object.assign(set, editsOf(valuesOf(proposed), snapshot, attributes));
-  }
+  const listening = side?.listening;
+  if (listening?.before) await beforeUpdate(model, old, set, side!.ctx);
   const key = Object.fromEntries(identityOf(model).map((a) => [a, old[a]]));
   // Read again for after receivers, and on PostgreSQL for the instance (Sequelize refreshes it from RETURNING there).
-  const readBack = Boolean(side?.listening?.after) || dialectFor(model).tapsStatements;
+  const readBack = Boolean(listening?.after) || dialectFor(model).tapsStatements;
   const [row] = await updateRowsFromValues(model, [{ key, set }], { ...query, readBack });
   const now = row ?? { ...old, ...set };
-  if (side?.listening?.after) await emitAfter(side.ctx, rowsOf(side.ctx, buildRecords(model, [old]), buildRecords(model, [now], true)));
+  if (listening?.after) await emitAfter(side!.ctx, rowsOf(side!.ctx, buildRecords(model, [old]), buildRecords(model, [now], true)));
   return now;
+}
+
+/** Validate and before receivers on the row as the upsert proposes it; their edits join `set`. */
+async function beforeUpdate(model: ModelStatic<Model>, old: Row, set: Row, ctx: OperationContext): Promise<void> {
+  const attributes = storedAttributes(model);
+  const [proposed] = buildRecords(model, [{ ...old, ...set }]) as [Model];
+  const snapshot = copyValues(valuesOf(proposed), attributes);
+  await emitBefore(ctx, rowsOf(ctx, buildRecords(model, [old]), [proposed]));
+  Object.assign(set, editsOf(valuesOf(proposed), snapshot, attributes));
 }
 
 /** The insert side: before receivers' edits go into the row inserted; after receivers get the row as written. */
