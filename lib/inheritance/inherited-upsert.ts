@@ -54,17 +54,25 @@ async function lockByKey(model: ModelStatic<Model>, values: Row, query: LevelQue
   return rows[0];
 }
 
+/** Who listens to one side (create or update) of the upsert: nobody without a signalled call. */
+function sideOf(
+  call: WriteCall | undefined,
+  family: 'Create' | 'Update',
+): { ctx: OperationContext; before: boolean; after: boolean } | undefined {
+  const side = call?.as(family);
+  return side?.listening ? { ctx: side.ctx, before: side.listening.before, after: side.listening.after } : undefined;
+}
+
 /** The update side: before receivers on old row + update, their edits written with it, after receivers on the row read again. */
 async function updateExisting(call: WriteCall | undefined, model: ModelStatic<Model>, old: Row, set: Row, query: LevelQuery): Promise<Row> {
-  const side = call?.as('Update');
-  const listening = side?.listening;
-  if (listening?.before) await beforeUpdate(model, old, set, side!.ctx);
+  const side = sideOf(call, 'Update');
+  if (side?.before) await beforeUpdate(model, old, set, side.ctx);
   const key = Object.fromEntries(identityOf(model).map((a) => [a, old[a]]));
   // Read again for after receivers, and on PostgreSQL for the instance (Sequelize refreshes it from RETURNING there).
-  const readBack = Boolean(listening?.after) || dialectFor(model).tapsStatements;
+  const readBack = side?.after === true || dialectFor(model).tapsStatements;
   const [row] = await updateRowsFromValues(model, [{ key, set }], { ...query, readBack });
   const now = row ?? { ...old, ...set };
-  if (listening?.after) await emitAfter(side!.ctx, rowsOf(side!.ctx, buildRecords(model, [old]), buildRecords(model, [now], true)));
+  if (side?.after) await emitAfter(side.ctx, rowsOf(side.ctx, buildRecords(model, [old]), buildRecords(model, [now], true)));
   return now;
 }
 
@@ -79,13 +87,13 @@ async function beforeUpdate(model: ModelStatic<Model>, old: Row, set: Row, ctx: 
 
 /** The insert side: before receivers' edits go into the row inserted; after receivers get the row as written. */
 async function insertNew(call: WriteCall | undefined, model: ModelStatic<Model>, insertValues: Row, query: LevelQuery): Promise<Row> {
-  const side = call?.as('Create');
+  const side = sideOf(call, 'Create');
   // The key is the database's to number: Sequelize passes it as NULL for an auto-increment model.
   const record = Object.fromEntries(Object.entries(insertValues).filter(([c, v]) => v !== undefined || !keyColumn(model, c)));
-  if (side?.listening?.before) await beforeBulkInsert(side.ctx, model, [record]);
+  if (side?.before) await beforeBulkInsert(side.ctx, model, [record]);
   const [written] = await insertLevels(model, [record], query);
   const row = insertReturns(model) ? written! : await reread(model, written!, query);
-  if (side?.listening?.after) await emitAfter(side.ctx, rowsOf(side.ctx, [], buildRecords(model, [row], true)));
+  if (side?.after) await emitAfter(side.ctx, rowsOf(side.ctx, [], buildRecords(model, [row], true)));
   return row;
 }
 
