@@ -14,6 +14,8 @@ import { columnOf, storedAttributes } from '../data/model-info';
  */
 export interface Inheritance {
   readonly parent: ModelStatic<Model>;
+  /** The child's `options` when it inherited: `Model.init` replaces them, and a re-initialised class inherits nothing. */
+  readonly options: object;
   /** The attributes copied from the parent (its own and its ancestors'), stored in the ancestors' tables. */
   readonly inherited: Set<string>;
 }
@@ -30,16 +32,18 @@ function carrier(model: ModelStatic<Model>): Carrier {
 
 /** The inheritance record of a child model (own property: scoped subclasses resolve to their model first). */
 export function inheritanceOf(model: ModelStatic<Model>): Inheritance | undefined {
-  return Object.prototype.hasOwnProperty.call(model, INHERITANCE) ? carrier(model)[INHERITANCE] : undefined;
+  if (!Object.prototype.hasOwnProperty.call(model, INHERITANCE)) return undefined;
+  const record = carrier(model)[INHERITANCE]!;
+  return record.options === (model as unknown as { options: object }).options ? record : undefined;
 }
 
 export function recordInheritance(child: ModelStatic<Model>, record: Inheritance): void {
   Object.defineProperty(child, INHERITANCE, { value: record, configurable: true });
   const parent = carrier(record.parent);
   if (!Object.prototype.hasOwnProperty.call(record.parent, CHILDREN)) {
-    Object.defineProperty(record.parent, CHILDREN, { value: [], configurable: true });
+    Object.defineProperty(record.parent, CHILDREN, { value: [], configurable: true, writable: true });
   }
-  parent[CHILDREN]!.push(child);
+  parent[CHILDREN] = [...parent[CHILDREN]!.filter((c) => c !== child), child];
 }
 
 /** Whether the model is the child in an `inherit()` (its rows span its own table and its ancestors'). */
@@ -64,7 +68,8 @@ export function chainOf(model: ModelStatic<Model>): ModelStatic<Model>[] {
 }
 
 export function childrenOf(model: ModelStatic<Model>): readonly ModelStatic<Model>[] {
-  return Object.prototype.hasOwnProperty.call(model, CHILDREN) ? carrier(model)[CHILDREN]! : [];
+  if (!Object.prototype.hasOwnProperty.call(model, CHILDREN)) return [];
+  return carrier(model)[CHILDREN]!.filter((c) => inheritanceOf(c)?.parent === model);
 }
 
 /** Every descendant, deepest first (the order their receivers run in). */

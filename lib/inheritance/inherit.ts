@@ -3,7 +3,7 @@ import { InheritanceError } from '../errors';
 import { internals, mutableInternals, type MutableModelInternals } from '../internals';
 import { isModelClass } from '../data/model-info';
 import { SUPPORTED_DIALECTS, type DialectName } from '../dialect';
-import { ancestorsOf, inheritanceOf, recordInheritance, type Inheritance } from './chain';
+import { ancestorsOf, childrenOf, inheritanceOf, recordInheritance, type Inheritance } from './chain';
 import { installInheritance, installSync } from './plumbing';
 
 const TIMESTAMP_ROLES = ['createdAt', 'updatedAt', 'deletedAt'] as const;
@@ -26,9 +26,10 @@ const TIMESTAMP_ROLES = ['createdAt', 'updatedAt', 'deletedAt'] as const;
  */
 export function inherit<C extends Model, P extends Model>(child: ModelStatic<C>, parent: ModelStatic<P>): void {
   check(child, parent);
-  const record: Inheritance = { parent: parent, inherited: new Set() };
+  const record: Inheritance = { parent, inherited: new Set(), options: mutableInternals(child).options };
   mergeAttributes(child, parent, record);
   recordInheritance(child, record);
+  propagateFrom(parent);
   installSync(child);
   installInheritance(child.sequelize!);
 }
@@ -146,4 +147,38 @@ function adoptTimestamps(c: MutableModelInternals, p: MutableModelInternals, own
   // Sequelize reads `timestamps` and `paranoid` before it soft-deletes or filters out soft-deleted rows.
   if (TIMESTAMP_ROLES.some((role) => p._timestampAttributes[role])) c.options.timestamps = true;
   if (p._timestampAttributes.deletedAt) c.options.paranoid = true;
+}
+
+const PROPAGATES = Symbol.for('sequelize-bulk-signals/inheritance-propagates@1');
+
+/**
+ * Attributes the parent gains later — an association's foreign key (`Place.belongsTo(City)` after `inherit`) —
+ * reach its children too: Sequelize refreshes a model's attributes after adding one, and the parent's refresh
+ * (an own property, wrapped once) copies what its children lack into them and refreshes them in turn.
+ */
+function propagateFrom(parent: ModelStatic<Model>): void {
+  if (Object.prototype.hasOwnProperty.call(parent, PROPAGATES)) return;
+  const p = mutableInternals(parent);
+  const refresh = p.refreshAttributes.bind(parent);
+  Object.defineProperty(parent, 'refreshAttributes', {
+    value: function refreshAttributes(): void {
+      refresh();
+      for (const child of childrenOf(parent)) inheritNew(child, p);
+    },
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperty(parent, PROPAGATES, { value: true });
+}
+
+/** Copies into `child` the parent's attributes it lacks, then refreshes it (which reaches its own children). */
+function inheritNew(child: ModelStatic<Model>, p: MutableModelInternals): void {
+  const c = mutableInternals(child);
+  const added = Object.keys(p.rawAttributes).filter((a) => !(a in c.rawAttributes));
+  if (added.length === 0) return;
+  for (const a of added) {
+    c.rawAttributes[a] = copyDefinition(p.rawAttributes[a]!);
+    inheritanceOf(child)!.inherited.add(a);
+  }
+  c.refreshAttributes();
 }

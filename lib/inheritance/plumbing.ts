@@ -59,8 +59,11 @@ export function readingJoins(sequelize: Sequelize, sql: string): string {
 export function installSync(model: ModelStatic<Model>): void {
   if (!isInherited(model) || Object.prototype.hasOwnProperty.call(model, SYNCS)) return;
   type Syncing = ModelStatic<Model> & { runHooks(name: string, ...args: unknown[]): Promise<void> };
+  const inheritedSync = Reflect.get(Object.getPrototypeOf(model) as object, 'sync') as (this: unknown, o?: unknown) => Promise<unknown>;
   Object.defineProperty(model, 'sync', {
     value: async function sync(this: Syncing, options: Record<string, unknown> = {}) {
+      // A class initialised again (Model.init) is a plain model until it inherits again.
+      if (!isInherited(this)) return inheritedSync.call(this, options);
       const hooks = options.hooks !== false;
       if (hooks) await this.runHooks('beforeSync', options);
       await levelModelOf(this).sync({ ...options, hooks: false });
