@@ -1,7 +1,8 @@
 import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { InvalidInputError } from './errors';
 import { instanceInternals, valuesOf } from './internals';
-import { CALL, contextFor, silentCall, withTransaction, type AnyOptions } from './call';
+import { CALL, WriteCall, contextFor, silentCall, withTransaction, type AnyOptions } from './call';
+import { DescendantSignals } from './inheritance/descendants';
 import { copyValues, editedAttributes } from './data/diff';
 import { readLocked } from './data/locked-read';
 import { canonicalModel, internals, isModelClass, keyOf, storedAttributes } from './data/model-info';
@@ -209,6 +210,8 @@ async function writeBatch(
   if (present.length === 0) return 0;
   const oldRows = present.map((p) => byKey.get(keyOf(model, valuesOf(p.instance)))!);
   const oldRecords = buildRecords(model, oldRows);
+  const descendants = DescendantSignals.of(new WriteCall(ctx, listening, 'list'), options.logging);
+  await descendantsBefore(descendants, present, oldRows);
 
   if (listening.before) {
     // Receivers get each row as it will be written (the locked row and the fields to write), copied; their
@@ -227,6 +230,7 @@ async function writeBatch(
   }
   const rows = await updateRowsFromValues(model, writesOf(present), { transaction, tableName, ...logging });
   const written = apply(present, rows);
+  await descendants.finishUpdate();
   if (listening.after) {
     const news = buildRecords(
       model,
@@ -244,6 +248,23 @@ async function writeBatch(
     await emitAfter(ctx, rowsOf(ctx, olds, news));
   }
   return written;
+}
+
+/**
+ * Receivers of descendants whose rows some of these are (`inherit`: instances of a parent that are also a
+ * child's rows) run first; their edits to this model's attributes are set on the instances and written with them.
+ */
+async function descendantsBefore(descendants: DescendantSignals, present: Pending[], oldRows: Row[]): Promise<void> {
+  if (!descendants.any) return;
+  await descendants.read(oldRows);
+  const edits = await descendants.before('Update', (i) =>
+    Object.fromEntries(present[i]!.fields.map((f) => [f, valuesOf(present[i]!.instance)[f]])),
+  );
+  edits.forEach((set, i) => {
+    const p = present[i]!;
+    for (const [a, v] of Object.entries(set)) p.instance.setDataValue(a as never, v);
+    p.fields = [...new Set([...p.fields, ...Object.keys(set)])];
+  });
 }
 
 /** After the write: each instance holds the database's row and reports no changes. */

@@ -48,16 +48,23 @@ export class DescendantSignals {
 
   /** The descendants of the call's model that listen to its family (none for a model outside any inheritance). */
   static of(call: WriteCall, logging?: unknown): DescendantSignals {
-    const model = call.model;
-    const query = { transaction: call.ctx.transaction, logging };
-    if (!inHierarchy(model)) return new DescendantSignals(model, [], query);
-    const family = call.ctx.family;
-    const beforeNames = beforeEvents(family, call.ctx.bypassValidation);
+    return DescendantSignals.forContext(call.ctx, logging);
+  }
+
+  /** The same for one side of a call (`call.as(family)`: an upsert's update side); none without a signalled call. */
+  static forContext(ctx: OperationContext | undefined, logging?: unknown): DescendantSignals {
+    if (!ctx) return NONE;
+    const model = ctx.model;
+    const query = { transaction: ctx.transaction, logging };
+    if (!inHierarchy(model)) return NONE;
+    const family = ctx.family;
+    const beforeNames = beforeEvents(family, ctx.bypassValidation);
     const afterName = eventName('after', family);
     const found = listeningDescendants(model, [...beforeNames, afterName]);
+    if (found.length === 0) return NONE;
     const parts = found.map((d): Part => ({
       model: d,
-      ctx: { ...call.ctx, model: d, concreteModel: d, ownOnly: true },
+      ctx: { ...ctx, model: d, concreteModel: d, ownOnly: true },
       before: listensOwn(d, beforeNames),
       after: listensOwn(d, [afterName]),
       olds: [],
@@ -68,7 +75,7 @@ export class DescendantSignals {
 
   /** Reads, locked, the rows among `oldRows` (the written model's, attribute-keyed) that each descendant has. */
   async read(oldRows: readonly Row[]): Promise<void> {
-    if (oldRows.length === 0) return;
+    if (!this.any || oldRows.length === 0) return;
     const at = new Map(oldRows.map((r, i) => [keyOf(this.written, r), i]));
     for (const part of this.parts) {
       const { rows } = await readLocked(
@@ -91,6 +98,7 @@ export class DescendantSignals {
    */
   async before(family: Family, proposed: (i: number) => Row): Promise<Row[]> {
     const edits: Row[] = [];
+    if (!this.any) return edits;
     const shared = new Set(storedAttributes(this.written));
     for (const part of this.parts) {
       if (!part.before || part.olds.length === 0) continue;
@@ -131,6 +139,17 @@ export class DescendantSignals {
       });
       if (writes.length > 0) await updateRowsFromValues(part.model, writes, { ...this.query, readBack: false });
     }
+  }
+
+  /**
+   * Reads and runs the before phase for the written rows `olds` whose proposed values are `sets` (one per row),
+   * merging the descendants' edits to the written model's attributes into `sets`. For writes that take rows one
+   * by one (an upsert, a conflict update) rather than through the where-based path.
+   */
+  async beforeRows(olds: readonly Row[], sets: readonly Row[]): Promise<void> {
+    if (!this.any) return;
+    await this.read(olds);
+    (await this.before('Update', (i) => sets[i]!)).forEach((edits, i) => Object.assign(sets[i]!, edits));
   }
 
   /** After the written model's statement (and its edits) of an update: the descendants' edits, then their after receivers. */
@@ -177,3 +196,6 @@ export class DescendantSignals {
     }
   }
 }
+
+/** The descendant signals of a write nobody's descendants listen to: every method does nothing. */
+const NONE = Object.freeze(Object.create(DescendantSignals.prototype, { parts: { value: [] } })) as DescendantSignals;

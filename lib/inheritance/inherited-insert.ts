@@ -14,6 +14,7 @@ import { dialectFor } from '../dialect';
 import { beforeBulkInsert } from '../operations/bulk-insert';
 import { editsOf } from '../operations/where-write';
 import { insertLevels, insertReturns, levelQuery, type LevelQuery } from './level-writes';
+import { DescendantSignals } from './descendants';
 
 interface Side {
   readonly ctx: OperationContext | undefined;
@@ -108,9 +109,15 @@ async function updateExisting(
     return old ? [{ old, set: Object.fromEntries(attributes.map((a) => [a, columnsToAttributes(model, r)[a]])) }] : [];
   });
   if (hits.length === 0) return [];
+  const descendants = DescendantSignals.forContext(side.ctx, query.logging);
+  await descendants.beforeRows(
+    hits.map((h) => h.old),
+    hits.map((h) => h.set),
+  );
   if (side.listening?.before) await beforeUpdates(model, hits, side.ctx!);
   const writes = hits.map((h) => ({ key: Object.fromEntries(identityOf(model).map((a) => [a, h.old[a]])), set: h.set }));
   const written = await updateRowsFromValues(model, writes, { ...query, readBack: Boolean(side.listening?.after) });
+  await descendants.finishUpdate();
   return hits.map((h, i) => [h.old, written[i] ?? { ...h.old, ...h.set }]);
 }
 

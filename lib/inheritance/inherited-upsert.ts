@@ -13,6 +13,7 @@ import { updateRowsFromValues } from '../data/update-from-values';
 import { beforeBulkInsert } from '../operations/bulk-insert';
 import { editsOf } from '../operations/where-write';
 import { insertLevels, insertReturns, levelQuery, type LevelQuery } from './level-writes';
+import { DescendantSignals } from './descendants';
 
 /**
  * `upsert` of a child model (`inherit`), resolved on its primary key: the row is looked up through the join,
@@ -66,11 +67,14 @@ function sideOf(
 /** The update side: before receivers on old row + update, their edits written with it, after receivers on the row read again. */
 async function updateExisting(call: WriteCall | undefined, model: ModelStatic<Model>, old: Row, set: Row, query: LevelQuery): Promise<Row> {
   const side = sideOf(call, 'Update');
+  const descendants = DescendantSignals.forContext(side?.ctx, query.logging);
+  await descendants.beforeRows([old], [set]);
   if (side?.before) await beforeUpdate(model, old, set, side.ctx);
   const key = Object.fromEntries(identityOf(model).map((a) => [a, old[a]]));
   // Read again for after receivers, and on PostgreSQL for the instance (Sequelize refreshes it from RETURNING there).
   const readBack = side?.after === true || dialectFor(model).tapsStatements;
   const [row] = await updateRowsFromValues(model, [{ key, set }], { ...query, readBack });
+  await descendants.finishUpdate();
   const now = row ?? { ...old, ...set };
   if (side?.after) await emitAfter(side.ctx, rowsOf(side.ctx, buildRecords(model, [old]), buildRecords(model, [now], true)));
   return now;
