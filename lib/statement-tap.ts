@@ -3,6 +3,7 @@ import { dialectOf, type DialectQuery, type Row } from './internals';
 import { isOwnColumn } from './data/locked-read';
 import { bare } from './data/sql';
 import { sendNarrowed, sqlDialectOf } from './dialect';
+import { withChainColumns } from './inheritance/sqlite-columns';
 
 /**
  * A statement tap: how the library reads what one write statement did without changing what Sequelize sees.
@@ -116,10 +117,16 @@ export function installStatementTap(sequelize: Sequelize): void {
   const Base = dialect.Query;
   const sqlDialect = sqlDialectOf(sequelize);
   const tapsStatements = sqlDialect.tapsStatements;
+  const sqlite = sqlDialect.name === 'sqlite';
   class TappedQuery extends Base {
     override async run(sql: string, parameters?: unknown): Promise<unknown> {
+      if (sqlite && this.options.type === 'SELECT') return this.runTyped(sql, parameters);
       const tap = (this.options as Record<symbol, unknown>)[TAP] as StatementTap | undefined;
       if (!tap || this.options.type !== tap.plan.type) return super.run(sql, parameters);
+      return this.runTapped(tap, sql, parameters);
+    }
+
+    private async runTapped(tap: StatementTap, sql: string, parameters: unknown): Promise<unknown> {
       if (tap.plan.prepare) await tap.plan.prepare(this.options);
       if (!tapsStatements) return this.runUntapped(tap, sql, parameters);
       // A tap with nothing to return only prepares.
@@ -130,6 +137,17 @@ export function installStatementTap(sequelize: Sequelize): void {
         return await super.run(tap.rewrite(sql), parameters);
       } finally {
         this.connection = client;
+      }
+    }
+
+    /** SQLite SELECTs: a child model's table described with its whole chain's columns (see `withChainColumns`). */
+    private async runTyped(sql: string, parameters: unknown): Promise<unknown> {
+      const connection = this.connection;
+      this.connection = withChainColumns(sequelize, connection as never);
+      try {
+        return await super.run(sql, parameters);
+      } finally {
+        this.connection = connection;
       }
     }
 

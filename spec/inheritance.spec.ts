@@ -300,6 +300,9 @@ describe('multi-table inheritance (inherit)', () => {
         { id: 2, name: 'b', address: 'x', rating: 0, servesPizza: false, seats: 20 },
       ]);
       expect(result[0]).to.be.instanceOf(Restaurant);
+      // Values stored in the parent's table are typed as the parent's columns (SQLite types them by the table's columns).
+      expect(result[0]!.createdAt).to.be.instanceOf(Date);
+      expect(result[0]!.servesPizza).to.equal(true);
       expect((await Restaurant.findOne({ where: { name: 'a' }, attributes: ['id', 'name', 'seats'] }))!.toJSON()).to.deep.equal({
         id: 3,
         name: 'a',
