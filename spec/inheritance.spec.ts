@@ -665,6 +665,22 @@ describe('multi-table inheritance (inherit)', () => {
       ).to.deep.equal([['Restaurant', [{ name: 'r', seats: 5 }], [{ name: 'renamed', seats: 5 }]]]);
     });
 
+    it("a paranoid parent's soft delete and restore of a row that is a child fire the child's receivers", async () => {
+      await Car.bulkCreate([{ plate: 'A', doors: 2 }], { bypassSignals: true });
+      await Vehicle.create({ plate: 'plain' }, { bypassSignals: true });
+      recorder = new Recorder([Car], ['afterDelete', 'afterUpdate']);
+      await Vehicle.destroy({ where: {} });
+      const vehicle = (await Vehicle.findOne({ where: { plate: 'A' }, paranoid: false }))!;
+      await vehicle.restore();
+      expect(signals().map((s) => [s.event, s.operation, s.soft, s.oldRecords.map((r) => [r.get('plate'), r.get('doors')])])).to.deep.equal(
+        [
+          ['afterDelete', 'destroy', true, [['A', 2]]],
+          ['afterUpdate', 'restore', false, [['A', 2]]],
+        ],
+      );
+      expect((await Car.findAll()).map((c) => c.plate)).to.deep.equal(['A']);
+    });
+
     it('with no receiver on the children, a parent write reads nothing more', async () => {
       receivers.add(bulkSignals.on(Place, 'afterUpdate', () => undefined));
       const { count } = await db.log.count(() => Place.update({ rating: 2 }, { where: {} }));

@@ -149,19 +149,29 @@ export function wrapInstanceRestore(original: Original): Original {
     const options = args[0] as AnyOptions | undefined;
     const listening = listeningFor(model, 'Update', options);
     if (!listening) return original.apply(this, ownArgs(args, 0, model, instance));
-    return withTransaction(model, options, async (transaction) => {
+    return withTransaction(model, options, (transaction) => {
       const ctx = contextFor(model, 'Update', 'restore', 'instance', transaction, options);
       const call = new WriteCall(ctx, listening, 'instance', instance);
       call.method = 'instance.restore';
-      const old = await oldRowOf(instance, { transaction, logging: options?.logging });
-      if (listening.before)
-        await emitBefore(ctx, rowsOf(ctx, buildRecords(model, [old]), buildRecords(model, [restoredValues(model, instance)], true)));
-      const result = await runFor(call, () => original.call(this, { ...options, transaction, [CALL]: call }));
-      const written = call.written.get(instance);
-      if (listening.after && written) await emitAfter(ctx, rowsOf(ctx, buildRecords(model, [old]), buildRecords(model, [written], true)));
-      return result;
+      return restoreSignalled(call, original, options);
     });
   };
+}
+
+/** One signalled restore: descendants' before receivers (`inherit`), then this model's; Sequelize's restore; after receivers. */
+async function restoreSignalled(call: WriteCall, original: Original, options: AnyOptions | undefined): Promise<unknown> {
+  const { ctx, model, listening } = call;
+  const instance = call.instance!;
+  const old = await oldRowOf(instance, { transaction: ctx.transaction, logging: options?.logging });
+  const restored = restoredValues(model, instance);
+  const descendants = DescendantSignals.of(call, options?.logging);
+  await descendants.beforeRows([old], [{ ...restored }]);
+  if (listening!.before) await emitBefore(ctx, rowsOf(ctx, buildRecords(model, [old]), buildRecords(model, [restored], true)));
+  const result = await runFor(call, () => original.call(instance, { ...options, transaction: ctx.transaction, [CALL]: call }));
+  await descendants.finishUpdate();
+  const written = call.written.get(instance);
+  if (listening!.after && written) await emitAfter(ctx, rowsOf(ctx, buildRecords(model, [old]), buildRecords(model, [written], true)));
+  return result;
 }
 
 /** The instance's values with `deletedAt` back to its default, as `restore` will write them. */
