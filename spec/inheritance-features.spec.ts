@@ -92,6 +92,13 @@ describe('multi-table inheritance across the chain', () => {
     expect((await Place.findAll()).map((p) => p.name)).to.deep.equal(['b']);
   });
 
+  it('findOrCreate of a child finds it through the join, or creates it in every table', async () => {
+    const [first, created] = await Restaurant.findOrCreate({ where: { name: 'f' }, defaults: { seats: 3 } });
+    const [again, createdAgain] = await Restaurant.findOrCreate({ where: { name: 'f' }, defaults: { seats: 9 } });
+    expect([created, createdAgain, again.id === first.id, again.seats]).to.deep.equal([true, false, true, 3]);
+    expect([await Place.count(), await Restaurant.count()]).to.deep.equal([1, 1]);
+  });
+
   it('a where may combine attributes of every level, and Op.or across tables', async () => {
     await Pizzeria.bulkCreate(
       [
