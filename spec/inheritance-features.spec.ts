@@ -93,8 +93,8 @@ describe('multi-table inheritance across the chain', () => {
   });
 
   it('findOrCreate of a child finds it through the join, or creates it in every table', async () => {
-    const [first, created] = await Restaurant.findOrCreate({ where: { name: 'f' }, defaults: { seats: 3 } });
-    const [again, createdAgain] = await Restaurant.findOrCreate({ where: { name: 'f' }, defaults: { seats: 9 } });
+    const [first, created] = await Restaurant.findOrCreate({ where: { name: 'f' }, defaults: { name: 'f', seats: 3 } });
+    const [again, createdAgain] = await Restaurant.findOrCreate({ where: { name: 'f' }, defaults: { name: 'f', seats: 9 } });
     expect([created, createdAgain, again.id === first.id, again.seats]).to.deep.equal([true, false, true, 3]);
     expect([await Place.count(), await Restaurant.count()]).to.deep.equal([1, 1]);
   });
