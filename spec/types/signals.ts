@@ -1,7 +1,28 @@
 // Compiled with `tsc --noEmit` by spec/types.spec.ts. Every `@ts-expect-error` must be needed: an unused one
 // fails the compile, so each marks a mistake the types really catch.
-import { DataTypes, Model, Sequelize, type CreationOptional, type InferAttributes, type InferCreationAttributes } from 'sequelize';
-import { and, bulkSignals, changed, changedFrom, changedTo, installBulkSignals, isEqual, not, or, Priority, type Signal } from '../../lib';
+import {
+  DataTypes,
+  Model,
+  Sequelize,
+  type CreationOptional,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type ModelStatic,
+} from 'sequelize';
+import {
+  and,
+  bulkSignals,
+  changed,
+  changedFrom,
+  changedTo,
+  inherit,
+  installBulkSignals,
+  isEqual,
+  not,
+  or,
+  Priority,
+  type Signal,
+} from '../../lib';
 
 class Account extends Model<InferAttributes<Account>, InferCreationAttributes<Account>> {
   declare id: CreationOptional<number>;
@@ -93,3 +114,20 @@ void writes;
 
 const result: Promise<number> = bulkSignals.bypass(() => Promise.resolve(1));
 void result;
+
+// Multi-table inheritance: inherit takes two model classes; the payload names the most specific model.
+class Premium extends Model<InferAttributes<Premium>, InferCreationAttributes<Premium>> {
+  declare id: CreationOptional<number>;
+  declare balance: number;
+  declare name: string;
+  declare tier: string;
+}
+Premium.init({ tier: DataTypes.STRING } as never, { sequelize });
+inherit(Premium, Account);
+// @ts-expect-error -- the parent must be a model class
+inherit(Premium, {});
+bulkSignals.on(Account, 'afterUpdate', ({ concreteModel, model }) => {
+  const concrete: ModelStatic<Model> = concreteModel;
+  const receiving: ModelStatic<Account> = model;
+  void [concrete, receiving];
+});
