@@ -1,16 +1,23 @@
 // `npm run bench`: wall-clock and statement counts of vanilla Sequelize, Sequelize with individualHooks, and
-// this library, interleaved in one run on a real PostgreSQL (a throwaway PostgreSQL 18 unless DATABASE_URL
-// is set). Prints medians, ratios to vanilla, statements and peak heap growth; writes bench-results/*.json.
+// this library, interleaved in one run on real PostgreSQL servers — the embedded PostgreSQL 18 and the machine's
+// Debian PostgreSQL 15, each at loopback and again through a delay proxy adding a network round trip — then the
+// performance targets with their measured ratios. Writes bench-results/*.json.
 //
-//   BENCH_N=100,1000,10000  row counts (default 100,1000,10000)   BENCH_REPS=5  repetitions per case (default 5)
-//   BENCH_ONLY=bulkUpdate   run only groups whose name contains this
-//   BENCH_CHART=docs/bench.svg  also draw the N=1000 ratios as an SVG bar chart (BENCH_FROM=file.json: redraw only)
+//   BENCH_SERVERS=embedded,system   servers (default both; DATABASE_URL set: that server only)
+//   BENCH_RTT=0,2                   round trips to run at, in ms (scripts/delay-proxy.mjs; default 0,2)
+//   BENCH_N=1000,10000              row counts (default; 10 000 is run at loopback on the first server only)
+//   BENCH_REPS=8                    repetitions per case (default 8)
+//   BENCH_ONLY=bulkUpdate           run only groups whose name contains this
+//   BENCH_CHART=docs/bench.svg      also draw the N=1000 loopback ratios of the first server as an SVG bar chart
+//                                   (BENCH_FROM=file.json: redraw only)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataTypes, Model, Sequelize, type ModelStatic } from 'sequelize';
 import { bulkSignals, bulkUpdate, installBulkSignals } from '../lib';
 // @ts-expect-error -- plain ESM helper without type declarations
 import { startDatabase } from './database.mjs';
+// @ts-expect-error -- plain ESM helper without type declarations
+import { startDelayProxy } from './delay-proxy.mjs';
 
 class Item extends Model {
   declare id: number;
@@ -46,33 +53,68 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+interface Result {
+  server: string;
+  /** The round trip asked for (0: loopback) and the one measured (median `SELECT 1`). */
+  rttMs: number;
+  measuredRttMs: number;
+  n: number;
+  group: string;
+  name: string;
+  /** Data statements, and every statement sent (transaction control included): round trips. */
+  statements: number;
+  roundTrips: number;
+  medianMs: number;
+  ratio: number;
+  peakHeapMB: number;
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_FROM && process.env.BENCH_CHART) {
     // Redraw the chart from a saved result file, without running anything.
-    const saved = JSON.parse(readFileSync(process.env.BENCH_FROM, 'utf8')) as {
-      serverVersion: string;
-      reps: number;
-      results: (Parameters<typeof chart>[0][number] & { n: number })[];
-    };
+    const saved = JSON.parse(readFileSync(process.env.BENCH_FROM, 'utf8')) as { reps: number; results: Result[] };
+    const first = saved.results[0]!.server;
     writeFileSync(
       process.env.BENCH_CHART,
       chart(
-        saved.results.filter((r) => r.n === 1000),
-        saved.serverVersion,
+        saved.results.filter((r) => r.n === 1000 && r.rttMs === 0 && r.server === first),
+        first,
         saved.reps,
       ),
     );
     return;
   }
-  const ns = (process.env.BENCH_N ?? '100,1000,10000').split(',').map(Number);
-  const reps = Number(process.env.BENCH_REPS ?? 5);
+  const servers = process.env.DATABASE_URL ? ['DATABASE_URL'] : (process.env.BENCH_SERVERS ?? 'embedded,system').split(',');
+  const rtts = (process.env.BENCH_RTT ?? '0,2').split(',').map(Number);
+  const ns = (process.env.BENCH_N ?? '1000,10000').split(',').map(Number);
+  const reps = Number(process.env.BENCH_REPS ?? 8);
+  const results: Result[] = [];
+  for (const [index, server] of servers.entries()) {
+    const db = process.env.DATABASE_URL ? undefined : await startDatabase(server);
+    const url: string = process.env.DATABASE_URL ?? db.url;
+    for (const rttMs of rtts) {
+      const proxy = rttMs > 0 ? await startDelayProxy({ port: Number(new URL(url).port), rttMs }) : undefined;
+      const through = proxy ? Object.assign(new URL(url), { port: String(proxy.port) }).toString() : url;
+      // 10 000 rows: at loopback, on the first server (the ratios the targets name; the rest would take long).
+      const here = ns.filter((n) => n <= 1000 || (rttMs === 0 && index === 0));
+      results.push(...(await runServer(through, here, reps, rttMs)));
+      await proxy?.close();
+    }
+    if (db) await db.stop();
+  }
+  report(results, reps);
+}
+
+/** Every case on one server (through `url`), interleaved per repetition, at each N. */
+async function runServer(url: string, ns: number[], reps: number, rttMs: number): Promise<Result[]> {
   const only = process.env.BENCH_ONLY;
-  const db = process.env.DATABASE_URL ? undefined : await startDatabase('embedded');
-  const url: string = process.env.DATABASE_URL ?? db.url;
   let counting = false;
   let statements = 0;
+  let roundTrips = 0;
   const logging = (sql: string) => {
-    if (counting && !/START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT/.test(sql)) statements++;
+    if (!counting) return;
+    roundTrips++;
+    if (!/START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|SET TRANSACTION/.test(sql)) statements++;
   };
   const vanilla = new Sequelize(url, { logging, pool: { max: 5 } });
   const lib = new Sequelize(url, { logging, pool: { max: 5 } });
@@ -82,7 +124,15 @@ async function main(): Promise<void> {
   LibItem.init(attributes, { sequelize: lib, tableName: 'bench_items', modelName: 'Item' });
   const L = LibItem as unknown as ModelStatic<Item>;
   await vanilla.sync({ force: true });
-  const serverVersion = ((await vanilla.query('SHOW server_version', { plain: true })) as { server_version: string }).server_version;
+  const version = ((await vanilla.query('SHOW server_version', { plain: true })) as { server_version: string }).server_version;
+  const server = `PostgreSQL ${version.split(' ')[0]}`;
+  const pings: number[] = [];
+  for (let i = 0; i < 21; i++) {
+    const t0 = process.hrtime.bigint();
+    await vanilla.query('SELECT 1');
+    pings.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const measuredRttMs = Number(median(pings).toFixed(2));
 
   let offs: (() => void)[] = [];
   const listen =
@@ -261,13 +311,14 @@ async function main(): Promise<void> {
   ];
   const cases = all.filter((c) => !only || c.group.includes(only));
 
-  const results: { n: number; group: string; name: string; statements: number; medianMs: number; ratio: number; peakHeapMB: number }[] = [];
+  const results: Result[] = [];
   for (const n of ns) {
     const times = new Map<Case, number[]>();
-    const counts = new Map<Case, number>();
+    const counts = new Map<Case, [number, number]>();
     const heaps = new Map<Case, number>();
     const active = cases.filter((c) => !c.maxN || n <= c.maxN);
-    for (let rep = 0; rep < reps; rep++) {
+    // One unrecorded warm-up round first: the JIT and the connection pools settle.
+    for (let rep = -1; rep < reps; rep++) {
       for (const c of active) {
         // interleaved: every case once per repetition
         await V.truncate({ restartIdentity: true });
@@ -280,6 +331,7 @@ async function main(): Promise<void> {
           peak = Math.max(peak, process.memoryUsage().heapUsed);
         }, 2);
         statements = 0;
+        roundTrips = 0;
         counting = true;
         const t0 = process.hrtime.bigint();
         let inner: unknown;
@@ -291,10 +343,12 @@ async function main(): Promise<void> {
           c.teardown?.();
         }
         const ms = c.selfTimed ? (inner as number) : Number(process.hrtime.bigint() - t0) / 1e6;
+        if (rep < 0) continue;
         peak = Math.max(peak, process.memoryUsage().heapUsed);
         (times.get(c) ?? times.set(c, []).get(c)!).push(ms);
         // bulkUpdate cases count their findAll too; report the write's own statements.
-        counts.set(c, c.group === 'bulkUpdate' ? statements - 1 : statements);
+        const own = c.group === 'bulkUpdate' ? 1 : 0;
+        counts.set(c, [statements - own, roundTrips - own]);
         heaps.set(c, Math.max(heaps.get(c) ?? 0, (peak - heapBefore) / 2 ** 20));
       }
     }
@@ -303,45 +357,165 @@ async function main(): Promise<void> {
       const base = active.find((b) => b.group === c.group && b.baseline);
       const m = median(times.get(c)!);
       results.push({
+        server,
+        rttMs,
+        measuredRttMs,
         n,
         group: c.group,
         name: c.name,
-        statements: counts.get(c)!,
+        statements: counts.get(c)![0],
+        roundTrips: counts.get(c)![1],
         medianMs: Number(m.toFixed(2)),
-        ratio: base ? Number((m / median(times.get(base)!)).toFixed(2)) : Number.NaN,
+        ratio: base ? Number((m / median(times.get(base)!)).toFixed(3)) : Number.NaN,
         peakHeapMB: Number(heaps.get(c)!.toFixed(1)),
       });
     }
   }
+  await vanilla.close();
+  await lib.close();
+  return results;
+}
 
-  console.log(`PostgreSQL ${serverVersion}, ${reps} interleaved repetitions, Node ${process.version}\n`);
+/** One performance target: `name`'s median (or peak heap) over `versus`'s, at most `max`, where `where` holds. */
+interface Target {
+  label: string;
+  group: string;
+  name: string;
+  versus: string;
+  max: number;
+  where: (r: Result) => boolean;
+  heap?: boolean;
+}
+
+const loopback = (r: Result) => r.rttMs === 0;
+const TARGETS: Target[] = [
+  {
+    label: 'before+after Model.update ≤ 1.0× individualHooks (trivial hook)',
+    group: 'update-by-where',
+    name: 'library, before+after',
+    versus: 'individualHooks, trivial hook',
+    max: 1,
+    where: () => true,
+  },
+  {
+    label: 'before+after Model.update ≤ 2.5× vanilla (loopback)',
+    group: 'update-by-where',
+    name: 'library, before+after',
+    versus: 'vanilla Model.update',
+    max: 2.5,
+    where: loopback,
+  },
+  {
+    label: 'after-only Model.update ≤ 2× vanilla (loopback)',
+    group: 'update-by-where',
+    name: 'library, after only',
+    versus: 'vanilla Model.update',
+    max: 2,
+    where: loopback,
+  },
+  {
+    label: 'per-row before edits ≤ 0.05× individualHooks doing the same (loopback)',
+    group: 'update-by-where',
+    name: 'library, per-row before edits',
+    versus: 'individualHooks, per-row hook',
+    max: 0.05,
+    where: loopback,
+  },
+  {
+    label: 'per-row before edits ≤ 0.03× individualHooks doing the same (round trip)',
+    group: 'update-by-where',
+    name: 'library, per-row before edits',
+    versus: 'individualHooks, per-row hook',
+    max: 0.03,
+    where: (r) => r.rttMs > 0,
+  },
+  {
+    label: 'bulkUpdate ≤ 0.05× the save loop (loopback)',
+    group: 'bulkUpdate',
+    name: 'bulkUpdate, before+after',
+    versus: 'loop of instance.save()',
+    max: 0.05,
+    where: loopback,
+  },
+  {
+    label: 'bulkCreate with receivers ≤ 1.15× vanilla',
+    group: 'bulkCreate',
+    name: 'library, before+after',
+    versus: 'vanilla Model.bulkCreate',
+    max: 1.15,
+    where: () => true,
+  },
+  ...(
+    [
+      ['update-by-where', 'vanilla Model.update'],
+      ['destroy-by-where', 'vanilla Model.destroy'],
+      ['bulkCreate', 'vanilla Model.bulkCreate'],
+      ['increment', 'vanilla Model.increment'],
+    ] as const
+  ).map(([group, versus]) => ({
+    label: `${group}, no receivers ≤ 1.05× vanilla`,
+    group,
+    name: 'library, no receivers',
+    versus,
+    max: 1.05,
+    where: () => true,
+  })),
+  {
+    label: 'peak heap of a before+after update of 10 000 rows ≤ 1.2× individualHooks',
+    group: 'update-by-where',
+    name: 'library, before+after',
+    versus: 'individualHooks, trivial hook',
+    max: 1.2,
+    where: (r) => r.n === 10000,
+    heap: true,
+  },
+];
+
+function report(results: Result[], reps: number): void {
+  console.log(`${reps} interleaved repetitions per case, Node ${process.version}\n`);
+  const head = `${'server'.padEnd(16)} ${'rtt ms'.padStart(6)} ${'N'.padStart(6)}  ${'group'.padEnd(17)} ${'case'.padEnd(38)}`;
   console.log(
-    `${'N'.padStart(6)}  ${'group'.padEnd(17)} ${'case'.padEnd(32)} ${'stmts'.padStart(6)} ${'median ms'.padStart(10)} ${'× baseline'.padStart(11)} ${'heap MB'.padStart(8)}`,
+    `${head} ${'stmts'.padStart(6)} ${'trips'.padStart(6)} ${'median ms'.padStart(10)} ${'× baseline'.padStart(11)} ${'heap MB'.padStart(8)}`,
   );
   for (const r of results) {
+    const where = `${r.server.padEnd(16)} ${(r.rttMs ? r.measuredRttMs.toFixed(1) : '0').padStart(6)} ${String(r.n).padStart(6)}`;
     console.log(
-      `${String(r.n).padStart(6)}  ${r.group.padEnd(17)} ${r.name.padEnd(32)} ${String(r.statements).padStart(6)} ${r.medianMs.toFixed(2).padStart(10)} ${(Number.isNaN(r.ratio) ? '—' : r.ratio.toFixed(2)).padStart(11)} ${r.peakHeapMB.toFixed(1).padStart(8)}`,
+      `${where}  ${r.group.padEnd(17)} ${r.name.padEnd(38)} ${String(r.statements).padStart(6)} ${String(r.roundTrips).padStart(6)} ${r.medianMs.toFixed(2).padStart(10)} ${(Number.isNaN(r.ratio) ? '—' : r.ratio.toFixed(2)).padStart(11)} ${r.peakHeapMB.toFixed(1).padStart(8)}`,
     );
+  }
+  console.log('\nTargets (measured: the case over its comparison, in this run):');
+  const verdicts: { target: string; server: string; rtt: string; n: number; measured: number; met: boolean }[] = [];
+  for (const t of TARGETS) {
+    for (const r of results.filter((x) => x.group === t.group && x.name === t.name && t.where(x))) {
+      const vs = results.find(
+        (x) => x.server === r.server && x.rttMs === r.rttMs && x.n === r.n && x.group === t.group && x.name === t.versus,
+      );
+      if (!vs) continue;
+      const measured = t.heap ? r.peakHeapMB / Math.max(vs.peakHeapMB, 0.1) : r.medianMs / vs.medianMs;
+      const rtt = r.rttMs ? `${r.measuredRttMs.toFixed(1)} ms` : 'loopback';
+      verdicts.push({ target: t.label, server: r.server, rtt, n: r.n, measured: Number(measured.toFixed(3)), met: measured <= t.max });
+      console.log(
+        `  ${measured <= t.max ? 'met   ' : 'MISSED'} ${measured.toFixed(3).padStart(7)}×  ${t.label} — ${r.server}, ${rtt}, ${r.n} rows`,
+      );
+    }
   }
   const dir = path.join(__dirname, '..', 'bench-results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ serverVersion, node: process.version, reps, results }, null, 2));
+  writeFileSync(file, JSON.stringify({ node: process.version, reps, results, targets: verdicts }, null, 2));
   console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
   if (process.env.BENCH_CHART) {
+    const first = results[0]!.server;
     writeFileSync(
       process.env.BENCH_CHART,
       chart(
-        results.filter((r) => r.n === 1000),
-        serverVersion,
+        results.filter((r) => r.n === 1000 && r.rttMs === 0 && r.server === first),
+        first,
         reps,
       ),
     );
     console.log(`wrote ${process.env.BENCH_CHART}`);
   }
-  await vanilla.close();
-  await lib.close();
-  if (db) await db.stop();
 }
 
 /** A horizontal bar chart of median ms at N = 1000, one bar per case, grouped, with the ratio to the group's baseline. */
@@ -378,7 +552,7 @@ function chart(
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 20}" font-family="sans-serif" font-size="12">` +
     `<rect width="100%" height="100%" fill="white"/>` +
-    `<text x="10" y="20" font-size="14" font-weight="bold">1000 rows, PostgreSQL ${version}, median of ${reps} interleaved runs (log scale; ratio to the group's first bar)</text>` +
+    `<text x="10" y="20" font-size="14" font-weight="bold">1000 rows, ${version}, loopback, median of ${reps} interleaved runs (log scale; ratio to the group's first bar)</text>` +
     `${parts.join('')}</svg>\n`
   );
 }
