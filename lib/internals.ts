@@ -53,6 +53,7 @@ export interface InstanceInternals {
   dataValues: Row;
   _previousDataValues: Row;
   _changed: Set<string>;
+  _options: Row;
   isNewRecord: boolean;
 }
 
