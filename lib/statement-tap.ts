@@ -4,6 +4,7 @@ import { isOwnColumn } from './data/locked-read';
 import { bare } from './data/sql';
 import { sendNarrowed, sqlDialectOf } from './dialect';
 import { withChainColumns } from './inheritance/sqlite-columns';
+import { beginBefore } from './deferred-begin';
 
 /**
  * A statement tap: how the library reads what one write statement did without changing what Sequelize sees.
@@ -106,6 +107,8 @@ function capturing(client: Client, tap: StatementTap): Client {
 }
 
 const TAPPED = Symbol.for('sequelize-bulk-signals/tapped-query@1');
+/** Marks the deferred BEGIN itself when it is sent on its own. */
+const BEGIN = Symbol.for('sequelize-bulk-signals/deferred-begin-statement@1');
 
 /**
  * Gives this Sequelize instance a Query class that applies taps (an own property on its dialect, so other
@@ -119,10 +122,29 @@ export function installStatementTap(sequelize: Sequelize): void {
   const tapsStatements = sqlDialect.tapsStatements;
   const sqlite = sqlDialect.name === 'sqlite';
   class TappedQuery extends Base {
+    /** The deferred `START TRANSACTION` this statement carries (see deferred-begin.ts), with its separator. */
+    private begin = '';
+
     override async run(sql: string, parameters?: unknown): Promise<unknown> {
+      const transaction = (this.options as Record<symbol, unknown>)[BEGIN] ? undefined : this.options.transaction;
+      // A simple query may hold several statements; one with bind parameters may not: then BEGIN goes first.
+      this.begin = await beginBefore(transaction, hasParameters(parameters), (begin) =>
+        sequelize.query(begin, { transaction: transaction as never, logging: this.options.logging as never, [BEGIN]: true } as never),
+      );
+      return this.route(sql, parameters);
+    }
+
+    /** Sequelize's own run, with the deferred BEGIN in front of the first statement. */
+    private send(sql: string, parameters?: unknown): Promise<unknown> {
+      const text = this.begin + sql;
+      this.begin = '';
+      return super.run(text, parameters);
+    }
+
+    private async route(sql: string, parameters?: unknown): Promise<unknown> {
       if (sqlite && this.options.type === 'SELECT') return this.runTyped(sql, parameters);
       const tap = (this.options as Record<symbol, unknown>)[TAP] as StatementTap | undefined;
-      if (!tap || this.options.type !== tap.plan.type) return super.run(sql, parameters);
+      if (!tap || this.options.type !== tap.plan.type) return this.send(sql, parameters);
       return this.runTapped(tap, sql, parameters);
     }
 
@@ -130,11 +152,11 @@ export function installStatementTap(sequelize: Sequelize): void {
       if (tap.plan.prepare) await tap.plan.prepare(this.options);
       if (!tapsStatements) return this.runUntapped(tap, sql, parameters);
       // A tap with nothing to return only prepares.
-      if (!tap.plan.returning && !tap.plan.wrap && !tap.plan.callerReturns) return super.run(sql, parameters);
+      if (!tap.plan.returning && !tap.plan.wrap && !tap.plan.callerReturns) return this.send(sql, parameters);
       const client = this.connection as Client;
       this.connection = capturing(client, tap);
       try {
-        return await super.run(tap.rewrite(sql), parameters);
+        return await this.send(tap.rewrite(sql), parameters);
       } finally {
         this.connection = client;
       }
@@ -145,7 +167,7 @@ export function installStatementTap(sequelize: Sequelize): void {
       const connection = this.connection;
       this.connection = withChainColumns(sequelize, connection as never);
       try {
-        return await super.run(sql, parameters);
+        return await this.send(sql, parameters);
       } finally {
         this.connection = connection;
       }
@@ -154,7 +176,7 @@ export function installStatementTap(sequelize: Sequelize): void {
     /** Where statements cannot return rows: a narrowed write, or MariaDB's DELETE that can. */
     private runUntapped(tap: StatementTap, sql: string, parameters: unknown): Promise<unknown> {
       if (tap.plan.returning) return this.runReturning(tap, sql, parameters);
-      return tap.plan.narrowed ? sendNarrowed(sqlDialect, sql, (text) => super.run(text, parameters)) : super.run(sql, parameters);
+      return tap.plan.narrowed ? sendNarrowed(sqlDialect, sql, (text) => this.send(text, parameters)) : this.send(sql, parameters);
     }
 
     /**
@@ -176,7 +198,7 @@ export function installStatementTap(sequelize: Sequelize): void {
         set: (target, key, value) => Reflect.set(target, key, value, target),
       });
       try {
-        return await super.run(tap.rewrite(sql), parameters);
+        return await this.send(tap.rewrite(sql), parameters);
       } finally {
         this.connection = client;
       }
@@ -187,3 +209,9 @@ export function installStatementTap(sequelize: Sequelize): void {
 }
 
 export type { DialectQuery };
+
+/** Whether a statement carries bind parameters (then it is sent with the extended protocol: one statement). */
+function hasParameters(parameters: unknown): boolean {
+  if (Array.isArray(parameters)) return parameters.length > 0;
+  return parameters != null && typeof parameters === 'object' && Object.keys(parameters).length > 0;
+}

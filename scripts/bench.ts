@@ -114,7 +114,9 @@ async function runServer(url: string, ns: number[], reps: number, rttMs: number)
   const logging = (sql: string) => {
     if (!counting) return;
     roundTrips++;
-    if (!/START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|SET TRANSACTION/.test(sql)) statements++;
+    // The library's own transactions send their BEGIN with their first statement: that statement counts.
+    const text = sql.replace(/^Executing \([^)]*\):\s*/, '').replace(/^START TRANSACTION;\s*/, '');
+    if (text !== '' && !/^(START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|SET TRANSACTION)/.test(text)) statements++;
   };
   const vanilla = new Sequelize(url, { logging, pool: { max: 5 } });
   const lib = new Sequelize(url, { logging, pool: { max: 5 } });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { literal } from 'sequelize';
 import { bulkSignals, type Signal } from '../lib';
-import { resetTables, useDatabase } from './support/database';
+import { onDialect, resetTables, useDatabase } from './support/database';
 import { Account, defineModels } from './support/models';
 import { Receivers } from './support/recorder';
 import { rejection } from './support/helpers';
@@ -125,5 +125,57 @@ describe('transactions', () => {
     const sorted = [...pairs].sort((x, y) => x[0] - y[0]);
     expect(sorted).to.deep.equal(Array.from({ length: 40 }, (_, i) => [10 + i, 11 + i]));
     expect((await Account.findByPk(1))!.balance).to.equal(50);
+  });
+});
+
+/**
+ * PostgreSQL: the library's own transactions send START TRANSACTION with their first statement (one round trip
+ * less); every statement Sequelize's logging shows is what was sent.
+ */
+(onDialect('postgres') ? describe : describe.skip)('the BEGIN of the library’s own transactions (PostgreSQL)', () => {
+  const lines: string[] = [];
+  const db = useDatabase('trb', defineModels, {
+    logging: (sql: string) => {
+      lines.push(sql.replace(/^Executing \([^)]*\):\s*/, ''));
+    },
+  });
+  const receivers = new Receivers();
+  const sent = async (fn: () => Promise<unknown>) => {
+    lines.length = 0;
+    await fn();
+    return [...lines];
+  };
+
+  beforeEach(async () => {
+    await resetTables(Account);
+    await Account.bulkCreate([{ name: 'a', balance: 1 }], { bypassSignals: true });
+  });
+  afterEach(() => receivers.clear());
+
+  it('rides with the locked read: one round trip less', async () => {
+    receivers.add(bulkSignals.on(Account, 'beforeUpdate', () => undefined));
+    const statements = await sent(() => Account.update({ balance: 2 }, { where: {} }));
+    expect(statements.map((s) => s.slice(0, 26))).to.deep.equal(['START TRANSACTION; SELECT ', 'UPDATE "trb_accounts" SET ', 'COMMIT;']);
+  });
+
+  it('goes on its own before a first statement with bind parameters, and statements sent at once keep their order', async () => {
+    receivers.add(bulkSignals.on(Account, 'afterCreate', () => undefined));
+    const statements = await sent(() => Account.bulkCreate([{ name: 'x' }, { name: 'y' }], { individualHooks: true }));
+    expect(statements.map((s) => s.slice(0, 17))).to.deep.equal(['START TRANSACTION', 'INSERT INTO "trb_', 'INSERT INTO "trb_', 'COMMIT;']);
+    expect((await Account.findAll({ order: [['id', 'ASC']] })).map((a) => a.name)).to.deep.equal(['a', 'x', 'y']);
+  });
+
+  it('a veto after the BEGIN went out rolls back; the caller’s own transactions begin as Sequelize begins them', async () => {
+    receivers.add(
+      bulkSignals.on(Account, 'beforeUpdate', () => {
+        throw new Error('veto');
+      }),
+    );
+    const vetoed = await sent(() => Account.update({ balance: 5 }, { where: {} }).catch(() => undefined));
+    expect(vetoed.map((s) => s.slice(0, 19))).to.deep.equal(['START TRANSACTION; ', 'ROLLBACK;']);
+    receivers.clear();
+    const own = await sent(() => db.sequelize.transaction((transaction) => Account.update({ balance: 6 }, { where: {}, transaction })));
+    expect(own[0]).to.equal('START TRANSACTION;');
+    expect(await Account.sum('balance')).to.equal(6);
   });
 });

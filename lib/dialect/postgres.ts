@@ -2,6 +2,7 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { internals, serverMajor, type QueryGenerator } from '../internals';
 import { CTID, columnOf, identityOf } from '../data/model-info';
 import type { SqlDialect, ValuesUpdate } from './sql-dialect';
+import { DEFERRED_BEGIN, installDeferredBegin } from '../deferred-begin';
 
 /**
  * The SQL type to cast a value to, so that NULLs, JSON, enums and arrays land with the column's type. Enum
@@ -54,6 +55,7 @@ function updateFromValuesSql(u: ValuesUpdate): string {
 
 /** PostgreSQL: RETURNING on every statement, `old.*` from 18, `ctid`, casts, `LOCK TABLE`. */
 export function postgresDialect(sequelize: Sequelize): SqlDialect {
+  installDeferredBegin(sequelize);
   return {
     name: 'postgres',
     tapsStatements: true,
@@ -70,6 +72,7 @@ export function postgresDialect(sequelize: Sequelize): SqlDialect {
     conflictsOnAnyUniqueKey: false,
     generatedKeys: undefined,
     readValue: (_model, _attribute, value) => value,
-    ownTransaction: (fn) => sequelize.transaction((t) => fn(t)),
+    // Its BEGIN rides with its first statement (see deferred-begin.ts).
+    ownTransaction: (fn) => sequelize.transaction({ [DEFERRED_BEGIN]: true } as never, (t) => fn(t)),
   };
 }

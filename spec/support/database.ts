@@ -16,8 +16,10 @@ export class StatementLog {
   private on = false;
   readonly logging = (sql: string): void => {
     if (!this.on) return;
-    const [, connection = '', text = sql] = /^Executing \(([^)]*)\):\s*([\s\S]*)$/.exec(sql) ?? [];
-    if (CONTROL.test(text)) return;
+    const [, connection = '', logged = sql] = /^Executing \(([^)]*)\):\s*([\s\S]*)$/.exec(sql) ?? [];
+    // The library's own PostgreSQL transactions send their BEGIN with their first statement: that one counts.
+    const text = logged.replace(/^START TRANSACTION;\s*/i, '');
+    if (text === '' || CONTROL.test(text)) return;
     this.statements.push(text);
     this.connections.push(connection);
   };
