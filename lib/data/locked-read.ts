@@ -3,6 +3,7 @@ import type { QueryGenerator, Row } from '../internals';
 import { dialectFor } from '../dialect';
 import { CTID, columnOf, hasPrimaryKey, storedAttributes } from './model-info';
 import { fromSql } from '../inheritance/chain';
+import { PROBE } from './quiet-tables';
 import { generatorFor, identityAfterSql, identitySql, indistinctRows, rowIdOf } from './sql';
 
 /** Which version of a row a column list reads: old, new, predicted (an expression evaluated on the locked row), or extra (xmax). */
@@ -31,6 +32,29 @@ export function selectList(model: ModelStatic<Model>, qg: QueryGenerator, side: 
  */
 function readsRowId(model: ModelStatic<Model>): boolean {
   return !hasPrimaryKey(model) && dialectFor(model).rowId !== undefined;
+}
+
+/** `selectList` of some attributes only (their aliases are those `selectList` gives them). */
+export function selectListOf(
+  model: ModelStatic<Model>,
+  qg: QueryGenerator,
+  side: Side,
+  attributes: readonly string[],
+  prefix = '',
+): string {
+  const all = storedAttributes(model);
+  return attributes
+    .map((a) => `${prefix}${qg.quoteIdentifier(columnOf(model, a))} AS ${qg.quoteIdentifier(aliasOf(side, all.indexOf(a)))}`)
+    .join(', ');
+}
+
+/** The attributes of a row read with `selectListOf`, over `base` (the rest of the row). */
+export function parseOver(model: ModelStatic<Model>, row: Row, side: Side, attributes: readonly string[], base: Row): Row {
+  const out: Row = { ...base };
+  const all = storedAttributes(model);
+  const dialect = dialectFor(model);
+  for (const a of attributes) out[a] = dialect.readValue(model, a, row[aliasOf(side, all.indexOf(a))]);
+  return out;
 }
 
 /** A row read with `selectList`, keyed by attribute name; `undefined` when that side is all NULL (no such row). */
@@ -70,6 +94,19 @@ export interface LockOptions {
   readonly after?: Row | undefined;
   /** SQL evaluated on each locked row, returned as predicted values of these attributes. */
   readonly predictions?: Readonly<Record<string, string>> | undefined;
+  /** One more select-list item evaluated once (the quiet-table probe), returned as `LockedRows.probe`. */
+  readonly probe?: string | undefined;
+}
+
+/** A locked read's select list: the columns, the predictions evaluated on each row, the probe. */
+function lockedList(model: ModelStatic<Model>, qg: QueryGenerator, columns: string, options: LockOptions): string {
+  const attributes = storedAttributes(model);
+  const items = [columns];
+  for (const [attribute, sql] of Object.entries(options.predictions ?? {})) {
+    items.push(`${sql} AS ${qg.quoteIdentifier(aliasOf('p', attributes.indexOf(attribute)))}`);
+  }
+  if (options.probe) items.push(options.probe);
+  return items.join(', ');
 }
 
 /** `SELECT <columns> FROM <table> WHERE … ORDER BY <identity> [LIMIT n] FOR UPDATE` — the library's one locked read. */
@@ -80,11 +117,7 @@ export function lockedSelectSql(target: LockTarget, side: Side, options: LockOpt
     .filter((c) => c !== '')
     .map((c) => `(${c})`)
     .join(' AND ');
-  let list = columns ?? selectList(model, qg, side);
-  const attributes = storedAttributes(model);
-  for (const [attribute, sql] of Object.entries(options.predictions ?? {})) {
-    list += `, ${sql} AS ${qg.quoteIdentifier(aliasOf('p', attributes.indexOf(attribute)))}`;
-  }
+  const list = lockedList(model, qg, columns ?? selectList(model, qg, side), options);
   // Rows that cannot be told apart are read in the order the statement visits them (a LIMIT picks the same ones).
   const order = indistinctRows(model) ? '' : ` ORDER BY ${identitySql(model, qg).join(', ')}`;
   return (
@@ -97,6 +130,8 @@ export function lockedSelectSql(target: LockTarget, side: Side, options: LockOpt
 export interface LockedRows {
   readonly rows: Row[];
   readonly predicted: Row[];
+  /** What the probe returned (on the first row; nothing without rows). */
+  readonly probe?: unknown;
 }
 
 /**
@@ -121,5 +156,5 @@ export async function readLocked(
   const predicted = options.predictions
     ? raw.map((r) => Object.fromEntries(Object.keys(options.predictions!).map((a) => [a, r[aliasOf('p', attributes.indexOf(a))]])))
     : [];
-  return { rows, predicted };
+  return { rows, predicted, probe: options.probe ? raw[0]?.[PROBE] : undefined };
 }

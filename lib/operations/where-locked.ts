@@ -3,7 +3,8 @@ import type { WriteCall } from '../call';
 import { emitAfter, emitBefore, rowsOf } from '../dispatch';
 import { valuesOf, type InstanceInternals, type QueryGenerator, type Row } from '../internals';
 import { changedBetween, copyValue, copyValues } from '../data/diff';
-import { aliasOf, parseRow, readLocked, selectList, type LockTarget } from '../data/locked-read';
+import { aliasOf, parseOver, parseRow, readLocked, selectList, selectListOf, type LockTarget } from '../data/locked-read';
+import { learnQuiet, probeColumn, quietTable } from '../data/quiet-tables';
 import { CTID, hasPrimaryKey, identityOf, keyOf, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
 import { generatorFor, identityIn, identitySql, indistinctRows } from '../data/sql';
@@ -61,13 +62,22 @@ export async function writeLocked(
   const target: LockTarget = { model: l.model, tableName: statement.tableName, conditions: statement.truncate ? '' : statement.conditions };
   const results: unknown[] = [];
   for (let chunk: Chunk | undefined = firstChunk(l); chunk; chunk = nextChunk(l, chunk)) {
-    const locked = await readLocked(target, query, { limit: chunk.limit, after: chunk.after, predictions: statement.predictions });
-    if (debugLog.call.enabled) debugLog.call('%s.%s: %d row(s) read locked', l.model.name, call.ctx.operation, locked.rows.length);
+    const locked = await readChunk(l, target, query, chunk);
     if (locked.rows.length === 0 && results.length > 0) break;
     results.push(await writeBatch(l, locked.rows, locked.predicted));
     chunk.read = locked.rows;
   }
   return results.length === 1 ? results[0] : combine(results);
+}
+
+/** A chunk's locked read; the quiet-table probe rides in it until the table is known. */
+async function readChunk(l: Locked, target: LockTarget, query: Parameters<typeof readLocked>[1], chunk: Chunk) {
+  const { statement } = l;
+  const probe = probeColumn(l.model, statement.tableName);
+  const locked = await readLocked(target, query, { limit: chunk.limit, after: chunk.after, predictions: statement.predictions, probe });
+  if (probe) learnQuiet(l.model, statement.tableName, locked.probe);
+  if (debugLog.call.enabled) debugLog.call('%s.%s: %d row(s) read locked', l.model.name, l.call.ctx.operation, locked.rows.length);
+  return locked;
 }
 
 /** One chunk of the keyset loop: at most `limit` rows after `after` (all rows, without chunks). */
@@ -250,12 +260,36 @@ function tapFor(l: Locked, wantsNew: boolean, trackOld: boolean): StatementTap |
     return narrows ? new StatementTap({ type: l.statement.type, callerReturns: false, narrowed: true }) : undefined;
   }
   const qg = generatorFor(l.model);
+  const only = returnedAttributes(l);
   const returning = !wantsNew
     ? undefined
     : trackOld
       ? `${identityReturning(l.model, qg)}, ${selectList(l.model, qg, 'n', 'new.')}`
-      : selectList(l.model, qg, 'n');
+      : only
+        ? selectListOf(l.model, qg, 'n', only)
+        : selectList(l.model, qg, 'n');
   return new StatementTap({ type: l.statement.type, callerReturns: l.statement.callerReturns, ...(returning ? { returning } : {}) });
+}
+
+/**
+ * On a quiet table (see quiet-tables.ts) the statement returns only the key and the attributes it sets: the rest
+ * of each new row is its locked old row. Every attribute otherwise (`undefined`), and where rows are paired by
+ * more than their key (a model without a primary key) or identities move on PostgreSQL 18.
+ */
+function returnedAttributes(l: Locked): string[] | undefined {
+  if (!l.taps || !hasPrimaryKey(l.model) || quietTable(l.model, l.statement.tableName) !== true) return undefined;
+  if (l.pg18 && movesIdentity(l.model, l.statement)) return undefined;
+  const set = new Set([...identityOf(l.model), ...Object.keys(l.statement.values), ...l.statement.expressions]);
+  return storedAttributes(l.model).filter((a) => set.has(a));
+}
+
+/** The rows the statement returned as whole new rows: returned attributes over the paired old rows where only some came back. */
+function newRowsOf(l: Locked, w: Written, pairs: [number, number][]): Row[] {
+  const only = returnedAttributes(l);
+  if (!only) return w.returned.map((r) => parseRow(l.model, r, 'n')!);
+  const rows: Row[] = [];
+  for (const [i, j] of pairs) rows[j] = parseOver(l.model, w.returned[j]!, 'n', only, w.oldRows[i]!);
+  return rows;
 }
 
 /** Validate and before receivers; returns each row's edits (updates), nothing for deletes. */
@@ -295,7 +329,7 @@ interface Written {
 /** Pairs what the statement wrote with the locked rows, writes receivers' edits, runs after receivers. */
 async function afterBatch(l: Locked, w: Written): Promise<void> {
   const pairs = pairRows(l.model, l.statement, w.oldRows, w.returned, w.trackOld);
-  const newRows = w.returned.map((r) => parseRow(l.model, r, 'n')!);
+  const newRows = newRowsOf(l, w, pairs);
   await writeEdits(l, pairs, w, newRows);
   // Descendants' edits and after receivers first (deepest first), with their rows as every write left them.
   await l.descendants.finishUpdate();

@@ -3,8 +3,9 @@ import type { WriteCall } from '../call';
 import { emitAfter, rowsOf } from '../dispatch';
 import type { QueryGenerator, Row } from '../internals';
 import { dialectFor } from '../dialect';
-import { aliasOf, lockedSelectSql, parseRow, selectList, type LockTarget } from '../data/locked-read';
-import { CTID, identityOf, storedAttributes } from '../data/model-info';
+import { aliasOf, lockedSelectSql, parseOver, parseRow, selectList, selectListOf, type LockTarget } from '../data/locked-read';
+import { PROBE, learnQuiet, probeColumn, quietTable } from '../data/quiet-tables';
+import { CTID, hasPrimaryKey, identityOf, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
 import { generatorFor, identitySql, indistinctRows } from '../data/sql';
 import { StatementTap } from '../statement-tap';
@@ -97,12 +98,31 @@ function planFor(p: Parts, own: boolean, pg18: boolean): Plan {
   return pg18 ? returningOldPlan(p) : ctePlan(p);
 }
 
-function newRecordsOf(model: ModelStatic<Model>, returned: Row[]): Model[] {
+/** New rows as whole rows: what came back of the new side, over the old side where only some of it did. */
+function newRecordsOf(p: Parts, returned: Row[], only: string[] | undefined): Model[] {
   return buildRecords(
-    model,
-    returned.map((r) => parseRow(model, r, 'n')!),
+    p.model,
+    returned.map((r) => (only ? parseOver(p.model, r, 'n', only, parseRow(p.model, r, 'o')!) : parseRow(p.model, r, 'n')!)),
     true,
   );
+}
+
+/**
+ * The new side of a one-statement update: on a quiet table only the key and the attributes the statement sets
+ * (see quiet-tables.ts; the rest is the old side), else every attribute; the probe rides along until the table is
+ * known.
+ */
+function newSide(p: Parts, prefix: string): string {
+  const only = returnedAttributes(p);
+  const list = only ? selectListOf(p.model, p.qg, 'n', only, prefix) : selectList(p.model, p.qg, 'n', prefix);
+  const probe = probeColumn(p.model, p.statement.tableName);
+  return probe ? `${list}, ${probe}` : list;
+}
+
+function returnedAttributes(p: Parts): string[] | undefined {
+  if (!hasPrimaryKey(p.model) || quietTable(p.model, p.statement.tableName) !== true) return undefined;
+  const set = new Set([...identityOf(p.model), ...Object.keys(p.statement.values), ...p.statement.expressions]);
+  return storedAttributes(p.model).filter((a) => set.has(a));
 }
 
 /** PostgreSQL 18: `RETURNING old.*, new.*`. */
@@ -110,7 +130,7 @@ function returningOldPlan(p: Parts): Plan {
   const tap = new StatementTap({
     type: p.statement.type,
     callerReturns: p.statement.callerReturns,
-    returning: `${selectList(p.model, p.qg, 'o', 'old.')}, ${selectList(p.model, p.qg, 'n', 'new.')}`,
+    returning: `${selectList(p.model, p.qg, 'o', 'old.')}, ${newSide(p, 'new.')}`,
     wrap: (sql) => `WITH n AS (${sql}) SELECT * FROM n ORDER BY ${p.oldIds.join(', ')}`,
   });
   return { restriction: literal(p.locking), tap };
@@ -127,7 +147,7 @@ function ctePlan(p: Parts): Plan {
   const tap = new StatementTap({
     type: p.statement.type,
     callerReturns: p.statement.callerReturns,
-    returning: selectList(p.model, p.qg, 'n'),
+    returning: newSide(p, ''),
     wrap: (sql) =>
       `WITH o AS (${lockedSelectSql(p.target, 'o', { limit: p.statement.limit })}), n AS (${sql}) ` +
       `SELECT n.*, o.* FROM n JOIN o ON ${join} ORDER BY ${p.oldIds.map((a) => `o.${a}`).join(', ')}`,
@@ -143,7 +163,10 @@ function ctePlan(p: Parts): Plan {
 export async function writeInOneStatement(call: WriteCall, statement: WhereStatement, pg18: boolean): Promise<unknown> {
   const model = call.model;
   const p = parts(model, statement);
+  // Decided before the statement is built: the probe riding in it tells the next call, not this one.
+  const only = returnedAttributes(p);
   const { result, rows } = await sendPlanned(p, pg18);
+  learnQuiet(model, statement.tableName, rows[0]?.[PROBE]);
   const returned = inCallerOrder(call, rows, (r) => parseRow(model, r, 'o')!);
   if (debugLog.call.enabled) debugLog.call('%s.%s: %d row(s) written', model.name, call.ctx.operation, returned.length);
   if (returned.length === 0 || !call.listening!.after) return result;
@@ -152,7 +175,7 @@ export async function writeInOneStatement(call: WriteCall, statement: WhereState
     returned.map((r) => parseRow(model, r, 'o')!),
     true,
   );
-  const news = call.ctx.family === 'Update' ? newRecordsOf(model, returned) : [];
+  const news = call.ctx.family === 'Update' ? newRecordsOf(p, returned, only) : [];
   await emitAfter(call.ctx, rowsOf(call.ctx, olds, news));
   return result;
 }
