@@ -23,6 +23,11 @@ export interface TapPlan {
   readonly returning?: string;
   /** Whether Sequelize's own statement already ends with a RETURNING clause (its columns are kept for it). */
   readonly callerReturns: boolean;
+  /**
+   * Where Sequelize's own RETURNING already lists every column the library needs (`returning: true` lists every
+   * field of the model): the library's rows are taken from those, nothing is added to the statement.
+   */
+  readonly mirror?: (row: Row) => Row;
   /** Rewrites the statement after the RETURNING list was extended (the data-modifying CTE before PostgreSQL 18). */
   readonly wrap?: (sql: string) => string;
   /** Where statements cannot return rows: the statement is a write narrowed to locked keys (see `sendNarrowed`). */
@@ -56,6 +61,10 @@ export class StatementTap {
   /** Splits a driver result into the library's part (kept here) and Sequelize's part (returned). */
   capture<R extends { rows?: Row[]; fields?: { name: string }[] }>(result: R): R {
     const rows = result.rows ?? [];
+    if (this.plan.mirror) {
+      this.rows = rows.map(this.plan.mirror);
+      return result;
+    }
     this.rows = rows.map((row) => {
       const own: Row = {};
       for (const key of Object.keys(row)) if (isOwnColumn(key)) own[key] = row[key];

@@ -12,6 +12,7 @@
 //                                   (BENCH_FROM=file.json: redraw only)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { DataTypes, Model, Sequelize, type ModelStatic } from 'sequelize';
 import { bulkSignals, bulkUpdate, installBulkSignals } from '../lib';
 // @ts-expect-error -- plain ESM helper without type declarations
@@ -126,6 +127,8 @@ async function runServer(url: string, ns: number[], reps: number, rttMs: number)
   LibItem.init(attributes, { sequelize: lib, tableName: 'bench_items', modelName: 'Item' });
   const L = LibItem as unknown as ModelStatic<Item>;
   await vanilla.sync({ force: true });
+  const raw = new pg.Client({ connectionString: url });
+  await raw.connect();
   const version = ((await vanilla.query('SHOW server_version', { plain: true })) as { server_version: string }).server_version;
   const server = `PostgreSQL ${version.split(' ')[0]}`;
   const pings: number[] = [];
@@ -188,6 +191,25 @@ async function runServer(url: string, ns: number[], reps: number, rttMs: number)
       setup: withHook('beforeUpdate', perRowHook),
       teardown: dropHook('beforeUpdate'),
       run: () => V.update({ status: 'x' }, { where: {}, individualHooks: true }),
+    },
+    {
+      // The floor: the statements the library sends for before+after receivers, as raw SQL through pg.
+      group: 'update-by-where',
+      name: 'raw pg: the library’s statements',
+      run: async () => {
+        await raw.query('START TRANSACTION; SELECT * FROM bench_items ORDER BY id FOR UPDATE');
+        await raw.query('UPDATE bench_items SET status = $1, "updatedAt" = $2 RETURNING id, status, "updatedAt"', ['x', new Date()]);
+        await raw.query('COMMIT');
+      },
+    },
+    {
+      // individualHooks' statements as raw SQL: an unlocked read, the UPDATE, no transaction.
+      group: 'update-by-where',
+      name: 'raw pg: individualHooks’ statements',
+      run: async () => {
+        await raw.query('SELECT * FROM bench_items');
+        await raw.query('UPDATE bench_items SET status = $1, "updatedAt" = $2', ['x', new Date()]);
+      },
     },
     { group: 'update-by-where', name: 'library, no receivers', run: () => L.update({ status: 'x' }, { where: {} }) },
     {
@@ -375,6 +397,7 @@ async function runServer(url: string, ns: number[], reps: number, rttMs: number)
   }
   await vanilla.close();
   await lib.close();
+  await raw.end();
   return results;
 }
 

@@ -34,6 +34,22 @@ function readsRowId(model: ModelStatic<Model>): boolean {
   return !hasPrimaryKey(model) && dialectFor(model).rowId !== undefined;
 }
 
+/** Rows of Sequelize's own `RETURNING` of every field (keyed by column) as `selectList` would have read them. */
+export function mirrorOf(model: ModelStatic<Model>, side: Side): (row: Row) => Row {
+  const qg = generatorFor(model);
+  // The name the server gives the column back is what Sequelize's quoting made of the field (it drops quotes).
+  const named = (field: string) => {
+    const quoted = qg.quoteIdentifier(field);
+    return quoted.startsWith('"') && quoted.endsWith('"') ? quoted.slice(1, -1).replace(/""/g, '"') : quoted;
+  };
+  const columns = storedAttributes(model).map((a, i) => [named(columnOf(model, a)), aliasOf(side, i)] as const);
+  return (row) => {
+    const out: Row = {};
+    for (const [column, alias] of columns) out[alias] = row[column];
+    return out;
+  };
+}
+
 /** `selectList` of some attributes only (their aliases are those `selectList` gives them). */
 export function selectListOf(
   model: ModelStatic<Model>,

@@ -1,11 +1,11 @@
 import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { WriteCall, contextFor, isCall } from '../call';
 import { emitAfter, emitBefore, rowsOf, type OperationContext } from '../dispatch';
-import { generatorOf, instanceInternals, type Row } from '../internals';
+import { instanceInternals, type Row } from '../internals';
 import { listeningFor } from '../listening';
 import { currentScope } from '../scope';
 import { copyValues } from '../data/diff';
-import { parseRow, selectList } from '../data/locked-read';
+import { parseRow } from '../data/locked-read';
 import { canonicalModel, columnOf, columnsToAttributes, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
 import { StatementTap } from '../statement-tap';
@@ -14,7 +14,7 @@ import { InsertedRows, okPacketInsertId } from '../data/inserted-rows';
 import { editsOf } from './where-write';
 import { insertWithConflicts } from './bulk-insert-conflicts';
 import { ConcurrentWriteError } from '../errors';
-import { callerReturns } from './row-write';
+import { callerReturns, returningOf } from './row-write';
 
 /** A bulk INSERT as Sequelize's query interface receives it: the rows as column-keyed values (after hooks and validation). */
 export interface BulkInsertStatement {
@@ -136,7 +136,7 @@ async function insertReturning(
   const tap = new StatementTap({
     type: 'INSERT',
     callerReturns: callerReturns(model, statement.options),
-    returning: selectList(model, generatorOf(model.sequelize!), 'n'),
+    ...returningOf(model, statement.options, 'n'),
     insertId: (rows) => okPacketInsertId(model, rows, statement.records),
   });
   const result = await send(tap);

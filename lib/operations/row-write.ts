@@ -1,7 +1,7 @@
 import type { Model, ModelStatic, Transaction } from 'sequelize';
 import type { WriteCall } from '../call';
 import { instanceInternals, mapWhereFields, type Row } from '../internals';
-import { parseRow, readLocked, selectList } from '../data/locked-read';
+import { mirrorOf, parseRow, readLocked, selectList } from '../data/locked-read';
 import { canonicalModel, hasPrimaryKey, identityOf } from '../data/model-info';
 import { rereadRows, rereadWhere } from '../data/reread';
 import { okPacketInsertId } from '../data/inserted-rows';
@@ -33,10 +33,11 @@ export async function writeRow(
   }
   if (!returnsRow(model, type)) return writeRowThenRead(call, instance, type, options, send);
   const side = type === 'DELETE' ? 'o' : 'n';
+  const returns = type !== 'DELETE' && callerReturns(model, options);
   const tap = new StatementTap({
     type,
-    callerReturns: type !== 'DELETE' && callerReturns(model, options),
-    returning: selectList(model, generatorFor(model), side),
+    callerReturns: returns,
+    ...(returns ? returningOf(model, options, side) : { returning: selectList(model, generatorFor(model), side) }),
     insertId: (rows) => okPacketInsertId(model, rows),
   });
   const result = await send(tap);
@@ -49,6 +50,20 @@ export async function writeRow(
 function returnsRow(model: ModelStatic<Model>, type: RowStatement): boolean {
   const dialect = dialectFor(model);
   return dialect.tapsStatements || (type === 'INSERT' && dialect.insertsReturning?.() === true);
+}
+
+/**
+ * What a tapped INSERT or UPDATE adds to return its rows: nothing where Sequelize's own RETURNING lists every
+ * field (`returning: true`: the library reads its rows from those, the driver parses each value once), else the
+ * library's columns.
+ */
+export function returningOf(
+  model: ModelStatic<Model>,
+  options: Row,
+  side: 'n' | 'o',
+): { returning: string } | { mirror: (row: Row) => Row } {
+  if (callerReturns(model, options) && options.returning === true) return { mirror: mirrorOf(model, side) };
+  return { returning: selectList(model, generatorFor(model), side) };
 }
 
 /** Whether Sequelize's own statement carries RETURNING: asked for, where the dialect supports it (PostgreSQL; never MariaDB). */
