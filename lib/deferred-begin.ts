@@ -12,6 +12,12 @@ import { shared } from './shared';
  */
 export const DEFERRED_BEGIN = Symbol.for('sequelize-bulk-signals/deferred-begin@1');
 
+/**
+ * Marks the library's own statements (its locked read): only those carry a deferred BEGIN in front of them, so
+ * every statement Sequelize itself sends is logged — and seen by a logging spy — exactly as Sequelize renders it.
+ */
+export const OWN_STATEMENT = Symbol.for('sequelize-bulk-signals/own-statement@1');
+
 const pending: WeakMap<Transaction, string> = shared('deferred-begin@1', () => new WeakMap<Transaction, string>());
 const INSTALLED = Symbol.for('sequelize-bulk-signals/deferred-begin-installed@1');
 
@@ -30,15 +36,12 @@ const beginning = new WeakMap<Transaction, Promise<unknown>>();
 
 /**
  * What a statement about to be sent in `transaction` must do about a deferred BEGIN: returns the text to put in
- * front of it (`START TRANSACTION; `) when it is the first and has no bind parameters; sends the BEGIN first when
- * it is the first and has some; waits for a BEGIN still on its way otherwise — statements Sequelize sends at
- * once in one transaction (`Promise.all` of saves) keep their order behind it.
+ * front of it (`START TRANSACTION; `) when it is the first and one of the library's own without bind parameters;
+ * sends the BEGIN first (as Sequelize would, on its own) when it is the first and any other; waits for a BEGIN
+ * still on its way otherwise — statements Sequelize sends at once in one transaction (`Promise.all` of saves)
+ * keep their order behind it.
  */
-export async function beginBefore(
-  transaction: unknown,
-  withParameters: boolean,
-  sendBegin: (sql: string) => Promise<unknown>,
-): Promise<string> {
+export async function beginBefore(transaction: unknown, carries: boolean, sendBegin: (sql: string) => Promise<unknown>): Promise<string> {
   if (!transaction) return '';
   const t = transaction as Transaction;
   const sql = pending.get(t);
@@ -48,7 +51,7 @@ export async function beginBefore(
     return '';
   }
   pending.delete(t);
-  if (!withParameters) return `${sql} `;
+  if (carries) return `${sql} `;
   const sent = sendBegin(sql);
   beginning.set(t, sent);
   try {

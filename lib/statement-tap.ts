@@ -4,7 +4,7 @@ import { isOwnColumn } from './data/locked-read';
 import { bare } from './data/sql';
 import { sendNarrowed, sqlDialectOf } from './dialect';
 import { withChainColumns } from './inheritance/sqlite-columns';
-import { beginBefore } from './deferred-begin';
+import { OWN_STATEMENT, beginBefore } from './deferred-begin';
 
 /**
  * A statement tap: how the library reads what one write statement did without changing what Sequelize sees.
@@ -135,10 +135,13 @@ export function installStatementTap(sequelize: Sequelize): void {
     private begin = '';
 
     override async run(sql: string, parameters?: unknown): Promise<unknown> {
-      const transaction = (this.options as Record<symbol, unknown>)[BEGIN] ? undefined : this.options.transaction;
-      // A simple query may hold several statements; one with bind parameters may not: then BEGIN goes first.
-      this.begin = await beginBefore(transaction, hasParameters(parameters), (begin) =>
-        sequelize.query(begin, { transaction: transaction as never, logging: this.options.logging as never, [BEGIN]: true } as never),
+      const own = this.options as Record<symbol, unknown>;
+      const transaction = own[BEGIN] ? undefined : this.options.transaction;
+      // A simple query may hold several statements, one with bind parameters may not; and only the library's own
+      // statements carry the BEGIN. Otherwise it goes on its own, as Sequelize sends it (its logging, not the call's).
+      const carries = own[OWN_STATEMENT] === true && !hasParameters(parameters);
+      this.begin = await beginBefore(transaction, carries, (begin) =>
+        sequelize.query(begin, { transaction: transaction as never, [BEGIN]: true } as never),
       );
       return this.route(sql, parameters);
     }

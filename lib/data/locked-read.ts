@@ -4,6 +4,7 @@ import { dialectFor } from '../dialect';
 import { CTID, columnOf, hasPrimaryKey, storedAttributes } from './model-info';
 import { fromSql } from '../inheritance/chain';
 import { PROBE } from './quiet-tables';
+import { OWN_STATEMENT } from '../deferred-begin';
 import { generatorFor, identityAfterSql, identitySql, indistinctRows, rowIdOf } from './sql';
 
 /** Which version of a row a column list reads: old, new, predicted (an expression evaluated on the locked row), or extra (xmax). */
@@ -166,6 +167,8 @@ export async function readLocked(
     transaction: query.transaction,
     ...(query.logging === undefined ? {} : { logging: query.logging as never }),
     ...(query.benchmark === undefined ? {} : { benchmark: query.benchmark as boolean }),
+    // The library's statement: a deferred BEGIN of its own transaction rides with it.
+    ...({ [OWN_STATEMENT]: true } as object),
   });
   const rows = raw.map((r) => parseRow(model, r, 'o')!);
   const attributes = storedAttributes(model);
