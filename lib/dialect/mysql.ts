@@ -2,7 +2,7 @@ import { Transaction, type Sequelize } from 'sequelize';
 import { sequelizeOptions } from '../internals';
 import { hasPrimaryKey } from '../data/model-info';
 import type { SqlDialect } from './sql-dialect';
-import { typeKey, unionRowsTable, valuesUpdateParts } from './portable-sql';
+import { plainSpelling, typeKey, unionRowsTable, valuesUpdateParts } from './portable-sql';
 
 /**
  * MariaDB and MySQL (the `mariadb` and `mysql` dialects): no RETURNING on UPDATE, so the rows a statement
@@ -25,7 +25,7 @@ export function mysqlDialect(sequelize: Sequelize, name: 'mariadb' | 'mysql'): S
     typed: (valueSql) => valueSql,
     rowsTable: unionRowsTable,
     updateFromValuesSql: (u) => {
-      const { table, assignments, match } = valuesUpdateParts(u, undefined);
+      const { table, assignments, match } = valuesUpdateParts(u, plainSpelling);
       // The values first, joined in that order: InnoDB looks each row up by key instead of scanning the table.
       return `UPDATE ${table} STRAIGHT_JOIN ${u.qg.quoteTable(u.tableName)} AS t ON ${match} SET ${assignments('t.').join(', ')}`;
     },

@@ -1,7 +1,7 @@
 import type { Model, ModelStatic } from 'sequelize';
 import { internals, type QueryGenerator } from '../internals';
 import { CTID, columnOf, identityOf } from '../data/model-info';
-import type { ValuesUpdate } from './sql-dialect';
+import type { RowId, SqlDialect, ValuesUpdate } from './sql-dialect';
 
 /** The Sequelize type of an attribute (`'DATE'`, `'BOOLEAN'`, …). */
 export function typeKey(model: ModelStatic<Model>, attribute: string): string | undefined {
@@ -21,23 +21,50 @@ export function unionRowsTable(
   return `(${selects.join(' UNION ALL ')}) AS ${qg.quoteIdentifier(alias)}`;
 }
 
-/** The parts of a per-row-values UPDATE every dialect shares: the value rows, the assignments, the match. */
-export function valuesUpdateParts(u: ValuesUpdate, rowId: string | undefined, rowsTable: typeof unionRowsTable = unionRowsTable) {
-  const { model, qg, writes } = u;
+/** How a dialect spells the literals of a per-row-values UPDATE ({@link valuesUpdateParts}). */
+export interface ValuesSpelling {
+  /** The row identity of a model without a primary key (`ctid`, `rowid`); `undefined` where there is none. */
+  readonly rowId: RowId | undefined;
+  /** Wraps an attribute's value SQL so it lands with the column's type (PostgreSQL casts); asked once per attribute. */
+  typedAs(model: ModelStatic<Model>, attribute: string, tableName: unknown, qg: QueryGenerator): (valueSql: string) => string;
+  /** Flags are booleans tested bare (`TRUE`/`FALSE`), or `1`/`0` tested `= 1`. */
+  readonly booleanFlags: boolean;
+  readonly rowsTable: SqlDialect['rowsTable'];
+}
+
+/** Literals without casts, flags as 1/0, literal rows as a union (MariaDB/MySQL). */
+export const plainSpelling: ValuesSpelling = {
+  rowId: undefined,
+  typedAs: () => (valueSql) => valueSql,
+  booleanFlags: false,
+  rowsTable: unionRowsTable,
+};
+
+/**
+ * The parts of a per-row-values UPDATE every dialect shares: the value rows (`w` the write's index, `k…` its
+ * identity, `v…` each written attribute, with an `s…` flag where not every row sets it), the assignments and
+ * the match, spelled as the dialect spells literals.
+ */
+export function valuesUpdateParts(u: ValuesUpdate, spelling: ValuesSpelling) {
+  const { model, qg, writes, tableName } = u;
   const attrs = internals(model).rawAttributes;
   const q = (id: string) => qg.quoteIdentifier(id);
   const ids = identityOf(model);
   const fields = [...new Set(writes.flatMap((w) => Object.keys(w.set)))];
   const everywhere = new Set(fields.filter((f) => writes.every((w) => Object.prototype.hasOwnProperty.call(w.set, f))));
+  const typed = new Map([...ids, ...fields].map((a) => [a, spelling.typedAs(model, a, tableName, qg)]));
   const literal = (attribute: string, value: unknown) =>
-    attribute === CTID ? String(Number(value)) : qg.escape(value, attrs[attribute], { operation: 'UPDATE' });
+    attribute === CTID
+      ? spelling.rowId!.literal(value, qg)
+      : typed.get(attribute)!(qg.escape(value, attrs[attribute], { operation: 'UPDATE' }));
+  const [yes, no, isSet] = spelling.booleanFlags ? ['TRUE', 'FALSE', ''] : ['1', '0', ' = 1'];
   const columns = ['w', ...ids.map((_, i) => `k${i}`), ...fields.flatMap((f, i) => (everywhere.has(f) ? [`v${i}`] : [`s${i}`, `v${i}`]))];
   const rows = writes.map((w, n) => {
     const parts = [String(n), ...ids.map((a) => literal(a, w.key[a]))];
     fields.forEach((f) => {
       const has = Object.prototype.hasOwnProperty.call(w.set, f);
-      if (!everywhere.has(f)) parts.push(has ? '1' : '0');
-      parts.push(has ? literal(f, w.set[f]) : 'NULL');
+      if (!everywhere.has(f)) parts.push(has ? yes : no);
+      parts.push(has ? literal(f, w.set[f]) : typed.get(f)!('NULL'));
     });
     return parts;
   });
@@ -46,10 +73,12 @@ export function valuesUpdateParts(u: ValuesUpdate, rowId: string | undefined, ro
       const column = q(columnOf(model, f));
       return everywhere.has(f)
         ? `${target}${column} = v.${q(`v${i}`)}`
-        : `${target}${column} = CASE WHEN v.${q(`s${i}`)} = 1 THEN v.${q(`v${i}`)} ELSE t.${column} END`;
+        : `${target}${column} = CASE WHEN v.${q(`s${i}`)}${isSet} THEN v.${q(`v${i}`)} ELSE t.${column} END`;
     });
-  const match = ids.map((a, i) => `${a === CTID ? `t.${rowId ?? 'rowid'}` : `t.${q(columnOf(model, a))}`} = v.${q(`k${i}`)}`).join(' AND ');
-  return { table: rowsTable(rows, columns, 'v', qg), assignments, match };
+  const match = ids
+    .map((a, i) => `${a === CTID ? `t.${spelling.rowId!.column}` : `t.${q(columnOf(model, a))}`} = v.${q(`k${i}`)}`)
+    .join(' AND ');
+  return { table: spelling.rowsTable(rows, columns, 'v', qg), assignments, match };
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { internals, serverMajor, type QueryGenerator } from '../internals';
-import { CTID, columnOf, identityOf } from '../data/model-info';
-import type { SqlDialect, ValuesUpdate } from './sql-dialect';
+import { CTID, columnOf } from '../data/model-info';
+import type { RowId, SqlDialect, ValuesUpdate } from './sql-dialect';
+import { valuesUpdateParts, type ValuesSpelling } from './portable-sql';
 import { DEFERRED_BEGIN, installDeferredBegin } from '../deferred-begin';
 
 /**
@@ -17,39 +18,27 @@ function sqlType(model: ModelStatic<Model>, attribute: string, tableName: unknow
   return type.toSql ? type.toSql() : String(type.key);
 }
 
+const CTID_ROW: RowId = { column: 'ctid', literal: (value, qg) => `${qg.escape(String(value))}::tid`, stable: false };
+
+/** Every value cast to its column's type (NULLs, JSON, enums, arrays), flags as booleans, rows as a VALUES list. */
+const spelling: ValuesSpelling = {
+  rowId: CTID_ROW,
+  typedAs: (model, attribute, tableName, qg) => {
+    const type = sqlType(model, attribute, tableName, qg);
+    return (valueSql) => `CAST(${valueSql} AS ${type})`;
+  },
+  booleanFlags: true,
+  rowsTable: (rows, columns, alias, qg) =>
+    `(VALUES ${rows.map((r) => `(${r.join(', ')})`).join(', ')}) AS ${qg.quoteIdentifier(alias)}(${columns.map((c) => qg.quoteIdentifier(c)).join(', ')})`,
+};
+
 /** `UPDATE t SET c = v.c … FROM (VALUES …) v WHERE t.pk = v.pk RETURNING …`, every value cast to its column's type. */
 function updateFromValuesSql(u: ValuesUpdate): string {
-  const { model, qg, writes, tableName } = u;
-  const attrs = internals(model).rawAttributes;
-  const q = (id: string) => qg.quoteIdentifier(id);
-  const ids = identityOf(model);
-  const fields = [...new Set(writes.flatMap((w) => Object.keys(w.set)))];
-  const everywhere = new Set(fields.filter((f) => writes.every((w) => Object.prototype.hasOwnProperty.call(w.set, f))));
-  const types = new Map([...ids, ...fields].map((a) => [a, sqlType(model, a, tableName, qg)]));
-  const cast = (attribute: string, value: unknown) =>
-    attribute === CTID
-      ? `CAST(${qg.escape(String(value))} AS tid)`
-      : `CAST(${qg.escape(value, attrs[attribute], { operation: 'UPDATE' })} AS ${types.get(attribute)})`;
-  const columns = ['w', ...ids.map((_, i) => `k${i}`), ...fields.flatMap((f, i) => (everywhere.has(f) ? [`v${i}`] : [`s${i}`, `v${i}`]))];
-  const tuples = writes.map((w, n) => {
-    const parts = [String(n), ...ids.map((a) => cast(a, w.key[a]))];
-    fields.forEach((f) => {
-      const has = Object.prototype.hasOwnProperty.call(w.set, f);
-      if (!everywhere.has(f)) parts.push(has ? 'TRUE' : 'FALSE');
-      parts.push(has ? cast(f, w.set[f]) : `CAST(NULL AS ${types.get(f)})`);
-    });
-    return `(${parts.join(', ')})`;
-  });
-  const assignments = fields.map((f, i) => {
-    const column = q(columnOf(model, f));
-    return everywhere.has(f)
-      ? `${column} = v.${q(`v${i}`)}`
-      : `${column} = CASE WHEN v.${q(`s${i}`)} THEN v.${q(`v${i}`)} ELSE t.${column} END`;
-  });
-  const match = ids.map((a, i) => `${a === CTID ? 't.ctid' : `t.${q(columnOf(model, a))}`} = v.${q(`k${i}`)}`).join(' AND ');
+  const { table, assignments, match } = valuesUpdateParts(u, spelling);
+  const q = (id: string) => u.qg.quoteIdentifier(id);
   return (
-    `UPDATE ${qg.quoteTable(tableName)} AS t SET ${assignments.join(', ')} ` +
-    `FROM (VALUES ${tuples.join(', ')}) AS v(${columns.map(q).join(', ')}) WHERE ${match} RETURNING v.${q('w')} AS ${q('__bsw')}, ${u.returning}`
+    `UPDATE ${u.qg.quoteTable(u.tableName)} AS t SET ${assignments('').join(', ')} ` +
+    `FROM ${table} WHERE ${match} RETURNING v.${q('w')} AS ${q('__bsw')}, ${u.returning}`
   );
 }
 
@@ -62,12 +51,11 @@ export function postgresDialect(sequelize: Sequelize): SqlDialect {
     returnsOld: () => serverMajor(sequelize) >= 18,
     oneStatementWhereWrites: true,
     ownUpdateReturns: true,
-    rowId: { column: 'ctid', literal: (value, qg) => `${qg.escape(String(value))}::tid`, stable: false },
+    rowId: CTID_ROW,
     lockSuffix: ' FOR UPDATE',
     lockTableSql: (table) => `LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`,
     typed: (valueSql, model, attribute, tableName, qg) => `CAST(${valueSql} AS ${sqlType(model, attribute, tableName, qg)})`,
-    rowsTable: (rows, columns, alias, qg) =>
-      `(VALUES ${rows.map((r) => `(${r.join(', ')})`).join(', ')}) AS ${qg.quoteIdentifier(alias)}(${columns.map((c) => qg.quoteIdentifier(c)).join(', ')})`,
+    rowsTable: spelling.rowsTable,
     updateFromValuesSql,
     conflictsOnAnyUniqueKey: false,
     generatedKeys: undefined,

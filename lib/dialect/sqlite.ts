@@ -1,13 +1,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Transaction, type Sequelize } from 'sequelize';
-import type { SqlDialect } from './sql-dialect';
+import type { RowId, SqlDialect } from './sql-dialect';
 import { sequelizeOptions, transactionFinished } from '../internals';
-import { typeKey, valuesRowsTable, valuesUpdateParts } from './portable-sql';
+import { plainSpelling, typeKey, valuesRowsTable, valuesUpdateParts, type ValuesSpelling } from './portable-sql';
+
+const ROWID: RowId = { column: 'rowid', literal: (value) => String(Number(value)), stable: true };
+
+/** Plain literals; rows by `rowid`; a VALUES list (a compound SELECT caps at 500 terms). */
+const spelling: ValuesSpelling = { ...plainSpelling, rowId: ROWID, rowsTable: valuesRowsTable };
 
 /**
  * SQLite: no row locks — a transaction the library opens is `IMMEDIATE`, holding the database's write lock
  * from before the old rows are read until COMMIT; rows are told apart by `rowid`; per-row values through
- * `UPDATE … FROM (SELECT … UNION ALL …)`; what a statement wrote is read again by key.
+ * `UPDATE … FROM (VALUES …)`; what a statement wrote is read again by key.
  */
 export function sqliteDialect(sequelize: Sequelize): SqlDialect {
   return {
@@ -18,13 +23,13 @@ export function sqliteDialect(sequelize: Sequelize): SqlDialect {
     // SQLite ≥ 3.35 (sqlite3 5 bundles 3.4x): the library's own per-row UPDATE returns the rows it wrote. Its
     // RETURNING names the updated table's columns only, unqualified (the alias `t` is not in scope there).
     ownUpdateReturns: true,
-    rowId: { column: 'rowid', literal: (value) => String(Number(value)), stable: true },
+    rowId: ROWID,
     lockSuffix: '',
     lockTableSql: () => undefined,
     typed: (valueSql) => valueSql,
     rowsTable: valuesRowsTable,
     updateFromValuesSql: (u) => {
-      const { table, assignments, match } = valuesUpdateParts(u, 'rowid', valuesRowsTable);
+      const { table, assignments, match } = valuesUpdateParts(u, spelling);
       return `UPDATE ${u.qg.quoteTable(u.tableName)} AS t SET ${assignments('').join(', ')} FROM ${table} WHERE ${match} RETURNING ${u.returning.replace(/\bt\.(?=`)/g, '')}`;
     },
     conflictsOnAnyUniqueKey: false,
