@@ -55,6 +55,19 @@ export function jsonType(): DataType {
   return testDialect === 'postgres' ? DataTypes.JSONB : DataTypes.JSON;
 }
 
+/** Ledger's model options: soft-deleting, its only timestamp `deletedAt`. */
+export function ledgerOptions(sequelize: Sequelize, prefix: string) {
+  return {
+    sequelize,
+    tableName: `${prefix}_ledgers`,
+    paranoid: true,
+    timestamps: true,
+    createdAt: false,
+    updatedAt: false,
+    modelName: 'Ledger',
+  } as const;
+}
+
 /** Defines the spec models on `sequelize`, with table names prefixed so spec files do not collide. */
 export function defineModels(sequelize: Sequelize, prefix: string) {
   Account.init(
@@ -79,15 +92,7 @@ export function defineModels(sequelize: Sequelize, prefix: string) {
       amount: { type: DataTypes.INTEGER, allowNull: false },
       deletedAt: dateType(),
     },
-    {
-      sequelize,
-      tableName: `${prefix}_ledgers`,
-      paranoid: true,
-      timestamps: true,
-      createdAt: false,
-      updatedAt: false,
-      modelName: 'Ledger',
-    },
+    ledgerOptions(sequelize, prefix),
   );
 
   Membership.init(

@@ -1,5 +1,5 @@
 import { DataTypes, Op, literal, type Model, type ModelStatic, type Sequelize } from 'sequelize';
-import { Account, Ledger, Tag, defineModels } from './models';
+import { Account, Ledger, Tag, defineModels, ledgerOptions } from './models';
 import { perDialect } from './database';
 
 /** SQL's random number function (an ORDER BY that picks any row). */
@@ -11,15 +11,10 @@ const RANDOM = perDialect({ postgres: 'random()', others: 'RAND()', sqlite: 'ran
  */
 export function defineRandomWriteModels(sequelize: Sequelize, prefix: string): void {
   defineModels(sequelize, prefix);
-  Ledger.init({ ...Ledger.getAttributes(), accountId: { type: DataTypes.INTEGER, allowNull: true } } as never, {
-    sequelize,
-    tableName: `${prefix}_ledgers`,
-    paranoid: true,
-    timestamps: true,
-    createdAt: false,
-    updatedAt: false,
-    modelName: 'Ledger',
-  });
+  Ledger.init(
+    { ...Ledger.getAttributes(), accountId: { type: DataTypes.INTEGER, allowNull: true } } as never,
+    ledgerOptions(sequelize, prefix),
+  );
   Account.hasMany(Ledger, { foreignKey: 'accountId', constraints: false });
 }
 
