@@ -166,7 +166,14 @@ export interface MutableModelInternals {
   _timestampAttributes: { createdAt?: string; updatedAt?: string; deletedAt?: string };
   _readOnlyAttributes: Set<string>;
   _hasReadOnlyAttributes: boolean;
-  options: { timestamps?: boolean; paranoid?: boolean; validate?: Record<string, unknown>; indexes?: unknown[] };
+  options: {
+    timestamps?: boolean;
+    paranoid?: boolean;
+    validate?: Record<string, unknown>;
+    indexes?: unknown[];
+    /** Optimistic locking: `true` or the attribute's name. */
+    version?: boolean | string;
+  };
   refreshAttributes(): void;
   _findAutoIncrementAttribute(): void;
 }

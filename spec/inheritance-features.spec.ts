@@ -185,6 +185,11 @@ describe('inherit() refuses what cannot be one chain', () => {
         [() => inherit(Elsewhere, A), /Elsewhere and A belong to different Sequelize instances/],
         [() => inherit(C, A), /a is an attribute of both C and A; nothing was changed$/],
         [() => inherit(K, A), /K's primary key \(code\) must be A's \(id\)/],
+        [
+          () => inherit(define('Locked', {}, { version: true }), A),
+          /Locked uses optimistic locking \(version\), which models in an inheritance chain do not support/,
+        ],
+        [() => inherit(define('L2', {}), define('LockedParent', {}, { version: 'rev' })), /LockedParent uses optimistic locking/],
       ];
       for (const [run, message] of cases) expect(run).to.throw(InheritanceError, message);
       expect(Object.keys(C.getAttributes())).to.deep.equal(attributesOfC);

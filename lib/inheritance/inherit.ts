@@ -62,6 +62,12 @@ const RULES: readonly Rule[] = [
   (child, parent) =>
     internals(parent).primaryKeyAttributes.length === 0 ? `${parent.name} has no primary key for ${child.name}'s rows to share` : undefined,
   (child, parent) => {
+    // Sequelize checks and bumps the version in the model's own table only: a child's write would not bump its
+    // parent's, and a parent's check would not see its children's writes.
+    const locking = [child, parent].find((m) => mutableInternals(m).options.version);
+    return locking ? `${locking.name} uses optimistic locking (version), which models in an inheritance chain do not support` : undefined;
+  },
+  (child, parent) => {
     const parentKeys = internals(parent).primaryKeyAttributes;
     const ownKeys = internals(child).primaryKeyAttributes.filter((a) => !generated(child, a));
     if (ownKeys.length === 0 || ownKeys.join() === parentKeys.join()) return undefined;
