@@ -35,7 +35,7 @@ const errors = shared('errors@2', () => {
     override readonly name = 'NotInstalledError';
   }
 
-  /** A write was asked for in a form the library cannot signal correctly (yet); nothing was written. */
+  /** A write (or, through a schema copy of an inherited model, a read) in a form the library cannot handle correctly (yet); nothing was sent. */
   class UnsupportedOperationError extends BulkSignalsError {
     /** Always `'UnsupportedOperationError'`. */
     override readonly name = 'UnsupportedOperationError';

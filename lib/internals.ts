@@ -42,6 +42,9 @@ export interface ModelInternals {
   readonly _indexes: { unique?: boolean; where?: unknown; fields: (string | { name?: string; attribute?: string })[] }[];
   readonly associations?: Record<string, AssociationInternals>;
   readonly options: { hasTrigger?: boolean; schema?: string };
+  /** The schema of the model's table; a `Model.schema()` copy has its own (and its own delimiter). */
+  readonly _schema?: string;
+  readonly _schemaDelimiter?: string;
 }
 
 export function internals(model: ModelStatic<Model>): ModelInternals {

@@ -17,7 +17,7 @@ import { splitValues, writeWhere, type WhereStatement } from './operations/where
 import { writeRow } from './operations/row-write';
 import { writeUpsert } from './operations/upsert';
 import { includedInsertCall, writeBulkInsert } from './operations/bulk-insert';
-import { isInherited, isLevelModel } from './inheritance/chain';
+import { inheritedModelOf, isLevelModel } from './inheritance/chain';
 import { writeInheritedWhere, type LevelWrite } from './inheritance/inherited-where';
 import { writeInheritedRow } from './inheritance/inherited-row';
 import { writeInheritedBulkInsert } from './inheritance/inherited-insert';
@@ -97,8 +97,8 @@ function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method)
         const target = modelAt === undefined ? options?.model : (args[modelAt] as ModelStatic<Model> | undefined);
         if (!target || isLevelModel(target)) return base.apply(this, args);
         const call = whereCall(options, target);
-        const model = canonicalModel(target);
-        if (isInherited(model)) return writeInheritedWhere(call, build(args, base, this), levelWrite(args), options ?? {}, model);
+        const model = inheritedModelOf(target);
+        if (model) return writeInheritedWhere(call, build(args, base, this), levelWrite(args), options ?? {}, model);
         if (!call) return base.apply(this, args);
         return writeWhere(call, build(args, base, this));
       };
@@ -118,9 +118,8 @@ function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method)
         const target = instance?.constructor as ModelStatic<Model> | undefined;
         if (!target || isLevelModel(target)) return base.apply(this, args);
         const call = callIn(options, target, instance);
-        const model = canonicalModel(target);
-        if (isInherited(model))
-          return writeInheritedRow(call?.listening ? call : undefined, model, instance!, type, rowArgs(type, args, options));
+        const model = inheritedModelOf(target);
+        if (model) return writeInheritedRow(call?.listening ? call : undefined, model, instance!, type, rowArgs(type, args, options));
         if (!call?.listening) return base.apply(this, args);
         return writeRow(call, instance!, type, options, (tap) => {
           const next = [...args];
@@ -217,8 +216,9 @@ function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method)
         const [tableName, insertValues, updateValues, whereArg, options] = args as [unknown, Row, Row, Row, Options];
         if (!options?.model || isLevelModel(options.model)) return base.apply(this, args);
         const call = callIn(options, options.model);
-        if (isInherited(canonicalModel(options.model))) {
-          return writeInheritedUpsert(call?.listening ? call : undefined, canonicalModel(options.model), {
+        const model = inheritedModelOf(options.model);
+        if (model) {
+          return writeInheritedUpsert(call?.listening ? call : undefined, model, {
             insertValues,
             updateValues,
             options,
@@ -235,8 +235,8 @@ function seams(sequelize: Sequelize): Record<QueryInterfaceWrite, (base: Method)
         if (!options?.model || isLevelModel(options.model)) return base.apply(this, args);
         const own = callIn(options, options.model);
         const call = own?.listening ? own : includedInsertCall(options);
-        const model = canonicalModel(options.model);
-        if (isInherited(model)) return writeInheritedBulkInsert(call, model, { records, options });
+        const model = inheritedModelOf(options.model);
+        if (model) return writeInheritedBulkInsert(call, model, { records, options });
         if (!call) return base.apply(this, args);
         return writeBulkInsert(call, { tableName, records, options }, (tap) =>
           base.apply(this, [tableName, records, tapped(options, tap), attributes] as unknown[]),

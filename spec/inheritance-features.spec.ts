@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DataTypes, Model, Op, type ModelStatic } from 'sequelize';
 import { Column, DataType, Model as TypedModel, Table } from 'sequelize-typescript';
-import { InheritanceError, bulkDestroy, bulkSignals, changed, inherit, type Signal } from '../lib';
+import { InheritanceError, UnsupportedOperationError, bulkDestroy, bulkSignals, changed, inherit, type Signal } from '../lib';
 import { connect, connectTyped, resetTables, useDatabase } from './support/database';
 import { Pizzeria, Place, Restaurant, defineInheritance } from './support/inheritance-models';
 import { Receivers } from './support/recorder';
@@ -42,6 +42,36 @@ describe('multi-table inheritance across the chain', () => {
     ]);
     const stored = (await Pizzeria.findByPk(p.id))!;
     expect([stored.rating, stored.crust, stored.seats]).to.deep.equal([5, 'thick', 8]);
+  });
+
+  it('a Model.schema() copy of a child is refused before anything is sent, for reads and writes', async () => {
+    const existing = await Restaurant.create({ name: 'home', seats: 2 });
+    const copy = Restaurant.schema('tenant') as typeof Restaurant;
+    const calls: [string, () => Promise<unknown>][] = [
+      ['create', () => copy.create({ name: 'x', seats: 1 })],
+      ['bulkCreate', () => copy.bulkCreate([{ name: 'x' }])],
+      ['findAll', () => copy.findAll()],
+      ['count', () => copy.count()],
+      ['update', () => copy.update({ seats: 9 }, { where: {} })],
+      ['increment', () => copy.increment('seats', { where: {} })],
+      ['destroy', () => copy.destroy({ where: {} })],
+      ['upsert', () => copy.upsert({ id: existing.id, name: 'y', seats: 3 })],
+    ];
+    for (const [label, run] of calls) {
+      const { result: error, count } = await db.log.count(() =>
+        run().then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      );
+      expect([label, (error as Error | undefined)?.name, count], label).to.deep.equal([label, 'UnsupportedOperationError', 0]);
+      expect((error as UnsupportedOperationError).modelName).to.equal('Restaurant');
+      expect((error as Error).message).to.match(/^Restaurant\.schema\('tenant'\): a Model\.schema\(\) copy of a model that inherits/);
+    }
+    // The model's own tables are as they were; a scoped copy (same schema) still reads through the join.
+    const rows = await Restaurant.scope({ where: { seats: 2 } }).findAll();
+    expect(rows.map((r) => [r.id, r.name, r.seats])).to.deep.equal([[existing.id, 'home', 2]]);
+    expect([await Place.count(), await Restaurant.count()]).to.deep.equal([1, 1]);
   });
 
   it("an ancestor's validate receiver vetoes a child's write: nothing written, in any table", async () => {

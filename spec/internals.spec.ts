@@ -48,6 +48,9 @@ describe('the Sequelize internals the library relies on', () => {
     expect(Object.values(m.uniqueKeys).map((k) => k.fields)).to.deep.equal([['the_label']]);
     expect(m._indexes.filter((i) => i.unique).map((i) => i.fields)).to.deep.include(['id', 'the_label']);
     expect(m.associations).to.be.an('object');
+    // A Model.schema() copy is a subclass carrying its own schema (refused for inherited models).
+    const copy = internals(Probe.schema('tenant', { schemaDelimiter: '_' }));
+    expect([copy._schema, copy._schemaDelimiter, m._schema]).to.deep.equal(['tenant', '_', internals(Probe).options.schema]);
   });
 
   it('instances: dataValues, _previousDataValues, _changed', async () => {

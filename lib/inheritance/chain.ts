@@ -1,6 +1,7 @@
 import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { internals, modelBaseOf, type AttributeInternals, type QueryGenerator } from '../internals';
-import { columnOf, storedAttributes } from '../data/model-info';
+import { canonicalModel, columnOf, storedAttributes } from '../data/model-info';
+import { UnsupportedOperationError } from '../errors';
 
 /**
  * Multi-table inheritance (`inherit(Child, Parent)`): what the library records about a child model, and what
@@ -49,6 +50,25 @@ export function recordInheritance(child: ModelStatic<Model>, record: Inheritance
 /** Whether the model is the child in an `inherit()` (its rows span its own table and its ancestors'). */
 export function isInherited(model: ModelStatic<Model>): boolean {
   return inheritanceOf(model) !== undefined;
+}
+
+/**
+ * The child model a statement through `target` is for (a scoped copy resolves to its model), or `undefined` when
+ * it is none. A `Model.schema()` copy of a child is refused before anything is sent: the chain's tables and the
+ * join that reads them are the child's own, so its writes would land in the model's schema, not the copy's.
+ */
+export function inheritedModelOf(target: ModelStatic<Model>): ModelStatic<Model> | undefined {
+  const model = canonicalModel(target);
+  if (!isInherited(model)) return undefined;
+  const copy = internals(target);
+  const own = internals(model);
+  if (copy._schema !== own._schema || copy._schemaDelimiter !== own._schemaDelimiter) {
+    throw new UnsupportedOperationError(
+      `${model.name}.schema('${copy._schema ?? ''}'): a Model.schema() copy of a model that inherits (inherit()) is not supported — its tables are ${model.name}'s own; nothing was sent`,
+      { modelName: model.name },
+    );
+  }
+  return model;
 }
 
 export function parentOfModel(model: ModelStatic<Model>): ModelStatic<Model> | undefined {

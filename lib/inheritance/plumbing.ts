@@ -2,7 +2,7 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { generatorOf, type QueryGeneratorSelect } from '../internals';
 import { installSeams } from '../seams';
 import { installStatementTap } from '../statement-tap';
-import { inheritedModelsOf, isInherited, isLevelModel, joinSql, levelModelOf } from './chain';
+import { inheritedModelOf, inheritedModelsOf, isInherited, isLevelModel, joinSql, levelModelOf } from './chain';
 
 const REWRITES = Symbol.for('sequelize-bulk-signals/inheritance-selects@1');
 const SYNCS = Symbol.for('sequelize-bulk-signals/inheritance-sync@1');
@@ -30,8 +30,10 @@ function installSelectRewrite(sequelize: Sequelize): void {
   const original = qg.selectQuery.bind(qg);
   Object.defineProperty(qg, 'selectQuery', {
     value: function selectQuery(tableName: unknown, options: unknown, model: unknown): string {
-      const sql = original(tableName, options, model);
-      return isLevelModel(model as ModelStatic<Model> | undefined) ? sql : readingJoins(sequelize, sql);
+      if (isLevelModel(model as ModelStatic<Model> | undefined)) return original(tableName, options, model);
+      // A read through a schema() copy of a child is refused as its writes are.
+      if (typeof model === 'function') inheritedModelOf(model as ModelStatic<Model>);
+      return readingJoins(sequelize, original(tableName, options, model));
     },
     writable: true,
     configurable: true,
