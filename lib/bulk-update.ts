@@ -210,7 +210,9 @@ async function writeBatch(
   if (present.length === 0) return 0;
   const oldRows = present.map((p) => byKey.get(keyOf(model, valuesOf(p.instance)))!);
   const oldRecords = buildRecords(model, oldRows);
-  const descendants = DescendantSignals.of(new WriteCall(ctx, listening, 'list'), options.logging);
+  const call = new WriteCall(ctx, listening, 'list');
+  call.target = present[0]!.instance.constructor as ModelStatic<Model>;
+  const descendants = DescendantSignals.of(call, options.logging);
   await descendantsBefore(descendants, present, oldRows);
 
   if (listening.before) {

@@ -36,6 +36,8 @@ export class WriteCall {
   order: readonly string[] | undefined;
   /** The wrapped method that made the call (a second wrapper of that method for this call passes it through). */
   method: string | undefined;
+  /** The class the caller called, where it is a copy of `ctx.model` (`Model.scope()`, `Model.schema()`). */
+  target: ModelStatic<Model> | undefined;
 
   constructor(
     readonly ctx: OperationContext,

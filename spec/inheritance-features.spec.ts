@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { DataTypes, Model, Op, type ModelStatic } from 'sequelize';
 import { Column, DataType, Model as TypedModel, Table } from 'sequelize-typescript';
-import { InheritanceError, UnsupportedOperationError, bulkDestroy, bulkSignals, changed, inherit, type Signal } from '../lib';
-import { connect, connectTyped, resetTables, useDatabase } from './support/database';
+import { InheritanceError, UnsupportedOperationError, bulkDestroy, bulkSignals, bulkUpdate, changed, inherit, type Signal } from '../lib';
+import { connect, connectTyped, onDialect, resetTables, useDatabase } from './support/database';
 import { Pizzeria, Place, Restaurant, defineInheritance } from './support/inheritance-models';
 import { Receivers } from './support/recorder';
 
@@ -72,6 +72,34 @@ describe('multi-table inheritance across the chain', () => {
     const rows = await Restaurant.scope({ where: { seats: 2 } }).findAll();
     expect(rows.map((r) => [r.id, r.name, r.seats])).to.deep.equal([[existing.id, 'home', 2]]);
     expect([await Place.count(), await Restaurant.count()]).to.deep.equal([1, 1]);
+  });
+
+  it("a write through a parent's schema() copy signals the parent's receivers only: children live in the model's schema", async () => {
+    // Another schema: PostgreSQL's; a database on MariaDB (the mysql dialect and SQLite prefix the table name).
+    if (onDialect('postgres')) await db.sequelize.query('DROP SCHEMA IF EXISTS inf_s CASCADE; CREATE SCHEMA inf_s');
+    if (onDialect('mariadb')) {
+      await db.sequelize.query('DROP DATABASE IF EXISTS inf_s');
+      await db.sequelize.query('CREATE DATABASE inf_s');
+    }
+    const Tenant = Place.schema('inf_s') as typeof Place;
+    await Tenant.sync({ force: true });
+    const home = await Restaurant.create({ name: 'home', seats: 1 });
+    const away = await Tenant.create({ name: 'away' });
+    expect(away.id).to.equal(home.id); // the same key in both schemas: only the tenant's row is written below
+    receivers.add(bulkSignals.on(Restaurant, 'afterUpdate', log('Restaurant')));
+    receivers.add(bulkSignals.on(Place, 'afterUpdate', log('Place')));
+    await Tenant.update({ rating: 3 }, { where: {} });
+    const found = (await Tenant.findByPk(away.id))!;
+    found.rating = 4;
+    await found.save();
+    await bulkUpdate(Tenant, [Object.assign(found, { rating: 5 })]);
+    expect(seen).to.deep.equal([
+      `Place afterUpdate Place ${away.id}`,
+      `Place afterUpdate Place ${away.id}`,
+      `Place afterUpdate Place ${away.id}`,
+    ]);
+    expect((await Restaurant.findByPk(home.id))!.rating).to.equal(0);
+    await Tenant.drop();
   });
 
   it("an ancestor's validate receiver vetoes a child's write: nothing written, in any table", async () => {

@@ -52,6 +52,15 @@ export function isInherited(model: ModelStatic<Model>): boolean {
   return inheritanceOf(model) !== undefined;
 }
 
+/** Whether `target` is a `Model.schema()` copy of a registered model: a subclass with a schema of its own. */
+export function isSchemaCopy(target: ModelStatic<Model>): boolean {
+  const model = canonicalModel(target);
+  if (model === target) return false;
+  const copy = internals(target);
+  const own = internals(model);
+  return copy._schema !== own._schema || copy._schemaDelimiter !== own._schemaDelimiter;
+}
+
 /**
  * The child model a statement through `target` is for (a scoped copy resolves to its model), or `undefined` when
  * it is none. A `Model.schema()` copy of a child is refused before anything is sent: the chain's tables and the
@@ -60,9 +69,8 @@ export function isInherited(model: ModelStatic<Model>): boolean {
 export function inheritedModelOf(target: ModelStatic<Model>): ModelStatic<Model> | undefined {
   const model = canonicalModel(target);
   if (!isInherited(model)) return undefined;
-  const copy = internals(target);
-  const own = internals(model);
-  if (copy._schema !== own._schema || copy._schemaDelimiter !== own._schemaDelimiter) {
+  if (isSchemaCopy(target)) {
+    const copy = internals(target);
     throw new UnsupportedOperationError(
       `${model.name}.schema('${copy._schema ?? ''}'): a Model.schema() copy of a model that inherits (inherit()) is not supported — its tables are ${model.name}'s own; nothing was sent`,
       { modelName: model.name },

@@ -12,7 +12,7 @@ import { buildRecords } from '../data/records';
 import { rereadRows } from '../data/reread';
 import { generatorFor, identityInSql } from '../data/sql';
 import { updateRowsFromValues } from '../data/update-from-values';
-import { inHierarchy } from './chain';
+import { inHierarchy, isSchemaCopy } from './chain';
 
 /** One descendant of the written model with receivers, and its rows among those written. */
 interface Part {
@@ -48,6 +48,9 @@ export class DescendantSignals {
 
   /** The descendants of the call's model that listen to its family (none for a model outside any inheritance). */
   static of(call: WriteCall, logging?: unknown): DescendantSignals {
+    // A schema() copy's rows are in its own schema; the descendants' tables (level models) are in the model's.
+    const target = call.target ?? (call.instance?.constructor as ModelStatic<Model> | undefined);
+    if (target && isSchemaCopy(target)) return NONE;
     return DescendantSignals.forContext(call.ctx, logging);
   }
 

@@ -35,6 +35,7 @@ export function whereMethod(
           'where',
         );
         call.method = name;
+        call.target = this as ModelStatic<Model>;
         if (what.chunked) call.chunkSize = chunkSizeFor(model, options);
         call.order = what.order;
         const next = [...args];
