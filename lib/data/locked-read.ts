@@ -65,13 +65,16 @@ export function selectListOf(
     .join(', ');
 }
 
-/** The attributes of a row read with `selectListOf`, over `base` (the rest of the row). */
-export function parseOver(model: ModelStatic<Model>, row: Row, side: Side, attributes: readonly string[], base: Row): Row {
-  const out: Row = { ...base };
+/** Reads rows read with `selectListOf(…, attributes)`: those attributes over `base` (the rest of the row). */
+export function overParser(model: ModelStatic<Model>, side: Side, attributes: readonly string[]): (row: Row, base: Row) => Row {
   const all = storedAttributes(model);
   const dialect = dialectFor(model);
-  for (const a of attributes) out[a] = dialect.readValue(model, a, row[aliasOf(side, all.indexOf(a))]);
-  return out;
+  const read = attributes.map((a) => [a, aliasOf(side, all.indexOf(a))] as const);
+  return (row, base) => {
+    const out: Row = { ...base };
+    for (const [a, alias] of read) out[a] = dialect.readValue(model, a, row[alias]);
+    return out;
+  };
 }
 
 /** A row read with `selectList`, keyed by attribute name; `undefined` when that side is all NULL (no such row). */

@@ -3,6 +3,7 @@ import { generatorFor } from './sql';
 import { dialectFor } from '../dialect';
 import { isInherited } from '../inheritance/chain';
 import { serverMajor } from '../internals';
+import { hasPrimaryKey, identityOf, storedAttributes } from './model-info';
 
 /**
  * Whether an UPDATE of a table changes only the columns it sets — no row triggers, no rules, no generated
@@ -16,14 +17,14 @@ const facts = new WeakMap<object, Map<string, boolean>>();
 /** The probe's alias in a select or RETURNING list. */
 export const PROBE = '__bsx_quiet';
 
-function keyOf(model: ModelStatic<Model>, tableName: unknown): string {
+function tableKey(model: ModelStatic<Model>, tableName: unknown): string {
   return generatorFor(model).quoteTable(tableName);
 }
 
 /** What is known of the table: quiet, not quiet, or not known yet (`undefined`). */
 export function quietTable(model: ModelStatic<Model>, tableName: unknown): boolean | undefined {
   if (!probes(model)) return false;
-  return facts.get(model.sequelize!)?.get(keyOf(model, tableName));
+  return facts.get(model.sequelize!)?.get(tableKey(model, tableName));
 }
 
 /** Records what a probe returned. */
@@ -31,7 +32,7 @@ export function learnQuiet(model: ModelStatic<Model>, tableName: unknown, quiet:
   if (typeof quiet !== 'boolean') return;
   let byTable = facts.get(model.sequelize!);
   if (!byTable) facts.set(model.sequelize!, (byTable = new Map<string, boolean>()));
-  byTable.set(keyOf(model, tableName), quiet);
+  byTable.set(tableKey(model, tableName), quiet);
 }
 
 /** Whether the library asks at all: PostgreSQL ≥ 12 (generated columns), statements that return rows, plain models. */
@@ -43,7 +44,7 @@ function probes(model: ModelStatic<Model>): boolean {
 export function probeColumn(model: ModelStatic<Model>, tableName: unknown): string | undefined {
   if (!probes(model) || quietTable(model, tableName) !== undefined) return undefined;
   const qg = generatorFor(model);
-  const table = qg.escape(keyOf(model, tableName));
+  const table = qg.escape(tableKey(model, tableName));
   const oid = `to_regclass(${table})`;
   // A table the catalog cannot name is not quiet (NULL is not true).
   const sql =
@@ -51,4 +52,18 @@ export function probeColumn(model: ModelStatic<Model>, tableName: unknown): stri
     ` OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite WHERE ev_class = ${oid} AND rulename <> '_RETURN')` +
     ` OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = ${oid} AND attnum > 0 AND attgenerated <> '')))`;
   return `${sql} AS ${qg.quoteIdentifier(PROBE)}`;
+}
+
+/**
+ * What an UPDATE on a quiet table needs to return: the key and the attributes it sets (values and expressions),
+ * in attribute order — the rest of each new row is its locked old row. `undefined` (return every attribute)
+ * where the table is not known to be quiet, or rows are paired by more than their key (no primary key).
+ */
+export function quietReturned(
+  model: ModelStatic<Model>,
+  statement: { readonly tableName: unknown; readonly values: object; readonly expressions: readonly string[] },
+): string[] | undefined {
+  if (!hasPrimaryKey(model) || quietTable(model, statement.tableName) !== true) return undefined;
+  const set = new Set([...identityOf(model), ...Object.keys(statement.values), ...statement.expressions]);
+  return storedAttributes(model).filter((a) => set.has(a));
 }

@@ -54,7 +54,7 @@ export function postgresDialect(sequelize: Sequelize): SqlDialect {
     rowId: CTID_ROW,
     lockSuffix: ' FOR UPDATE',
     lockTableSql: (table) => `LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`,
-    typed: (valueSql, model, attribute, tableName, qg) => `CAST(${valueSql} AS ${sqlType(model, attribute, tableName, qg)})`,
+    typed: (valueSql, model, attribute, tableName, qg) => spelling.typedAs(model, attribute, tableName, qg)(valueSql),
     rowsTable: spelling.rowsTable,
     updateFromValuesSql,
     conflictsOnAnyUniqueKey: false,

@@ -3,8 +3,8 @@ import type { WriteCall } from '../call';
 import { emitAfter, emitBefore, rowsOf } from '../dispatch';
 import { valuesOf, type InstanceInternals, type QueryGenerator, type Row } from '../internals';
 import { changedBetween, copyValue, copyValues } from '../data/diff';
-import { aliasOf, parseOver, parseRow, readLocked, selectList, selectListOf, type LockTarget } from '../data/locked-read';
-import { learnQuiet, probeColumn, quietTable } from '../data/quiet-tables';
+import { aliasOf, overParser, parseRow, readLocked, selectList, selectListOf, type LockTarget } from '../data/locked-read';
+import { learnQuiet, probeColumn, quietReturned } from '../data/quiet-tables';
 import { CTID, hasPrimaryKey, identityOf, keyOf, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
 import { generatorFor, identityIn, identitySql, indistinctRows } from '../data/sql';
@@ -144,7 +144,8 @@ async function writeBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise<
   const listening = l.call.listening;
   const wantsNew = listening!.after || edits.some((e) => Object.keys(e).length > 0);
   const trackOld = wantsNew && l.pg18 && movesIdentity(l.model, l.statement);
-  const tap = tapFor(l, wantsNew, trackOld);
+  const only = returnedAttributes(l, trackOld);
+  const tap = tapFor(l, wantsNew, trackOld, only);
   const result = await l.statement.send(narrowedTo(l, oldRows), tap);
   if (!wantsNew) {
     await l.descendants.finishUpdate();
@@ -154,7 +155,7 @@ async function writeBatch(l: Locked, oldRows: Row[], predicted: Row[]): Promise<
   const written = l.taps
     ? { edits, returned: tap?.rows ?? [] }
     : { edits: [], returned: await editThenReread(l, oldRows, predicted, edits) };
-  await afterBatch(l, { oldRows, ...written, trackOld, result });
+  await afterBatch(l, { oldRows, ...written, trackOld, only, result });
   return result;
 }
 
@@ -253,14 +254,13 @@ async function rereadWritten(l: Locked, keys: Row[]): Promise<Row[]> {
 }
 
 /** The tap of the batch's statement: new rows (and, when identities move on PostgreSQL 18, their old identity). */
-function tapFor(l: Locked, wantsNew: boolean, trackOld: boolean): StatementTap | undefined {
+function tapFor(l: Locked, wantsNew: boolean, trackOld: boolean, only?: string[]): StatementTap | undefined {
   const dialect = dialectFor(l.model);
   if (!l.taps) {
     const narrows = dialect.narrowedWrite && !l.indistinct && !isInherited(l.model);
     return narrows ? new StatementTap({ type: l.statement.type, callerReturns: false, narrowed: true }) : undefined;
   }
   const qg = generatorFor(l.model);
-  const only = returnedAttributes(l);
   const returning = !wantsNew
     ? undefined
     : trackOld
@@ -272,23 +272,20 @@ function tapFor(l: Locked, wantsNew: boolean, trackOld: boolean): StatementTap |
 }
 
 /**
- * On a quiet table (see quiet-tables.ts) the statement returns only the key and the attributes it sets: the rest
- * of each new row is its locked old row. Every attribute otherwise (`undefined`), and where rows are paired by
- * more than their key (a model without a primary key) or identities move on PostgreSQL 18.
+ * What the statement returns, decided once per batch: on a quiet table (see quiet-tables.ts) the key and the
+ * attributes it sets, the rest of each new row being its locked old row; every attribute (`undefined`) where it
+ * does not return its rows, or old identities are tracked (PostgreSQL 18, a statement that moves them).
  */
-function returnedAttributes(l: Locked): string[] | undefined {
-  if (!l.taps || !hasPrimaryKey(l.model) || quietTable(l.model, l.statement.tableName) !== true) return undefined;
-  if (l.pg18 && movesIdentity(l.model, l.statement)) return undefined;
-  const set = new Set([...identityOf(l.model), ...Object.keys(l.statement.values), ...l.statement.expressions]);
-  return storedAttributes(l.model).filter((a) => set.has(a));
+function returnedAttributes(l: Locked, trackOld: boolean): string[] | undefined {
+  return l.taps && !trackOld ? quietReturned(l.model, l.statement) : undefined;
 }
 
 /** The rows the statement returned as whole new rows: returned attributes over the paired old rows where only some came back. */
 function newRowsOf(l: Locked, w: Written, pairs: [number, number][]): Row[] {
-  const only = returnedAttributes(l);
-  if (!only) return w.returned.map((r) => parseRow(l.model, r, 'n')!);
+  if (!w.only) return w.returned.map((r) => parseRow(l.model, r, 'n')!);
+  const parse = overParser(l.model, 'n', w.only);
   const rows: Row[] = [];
-  for (const [i, j] of pairs) rows[j] = parseOver(l.model, w.returned[j]!, 'n', only, w.oldRows[i]!);
+  for (const [i, j] of pairs) rows[j] = parse(w.returned[j]!, w.oldRows[i]!);
   return rows;
 }
 
@@ -323,6 +320,8 @@ interface Written {
   readonly edits: Row[];
   readonly returned: Row[];
   readonly trackOld: boolean;
+  /** The attributes the statement returned, where not all (a quiet table). */
+  readonly only?: string[] | undefined;
   readonly result: unknown;
 }
 

@@ -3,9 +3,9 @@ import type { WriteCall } from '../call';
 import { emitAfter, rowsOf } from '../dispatch';
 import type { QueryGenerator, Row } from '../internals';
 import { dialectFor } from '../dialect';
-import { aliasOf, lockedSelectSql, parseOver, parseRow, selectList, selectListOf, type LockTarget } from '../data/locked-read';
-import { PROBE, learnQuiet, probeColumn, quietTable } from '../data/quiet-tables';
-import { CTID, hasPrimaryKey, identityOf, storedAttributes } from '../data/model-info';
+import { aliasOf, lockedSelectSql, overParser, parseRow, selectList, selectListOf, type LockTarget } from '../data/locked-read';
+import { PROBE, learnQuiet, probeColumn, quietReturned } from '../data/quiet-tables';
+import { CTID, identityOf, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
 import { generatorFor, identitySql, indistinctRows } from '../data/sql';
 import { StatementTap } from '../statement-tap';
@@ -30,6 +30,11 @@ interface Parts {
   readonly ids: string[];
   /** The old identity columns as the tap names them. */
   readonly oldIds: string[];
+  /**
+   * What the new side returns on a quiet table (see quiet-tables.ts), else every attribute (`undefined`): decided
+   * before the statement is built — the probe riding in it tells the next call, not this one.
+   */
+  readonly only: string[] | undefined;
 }
 
 function tuple(list: string[]): string {
@@ -40,11 +45,11 @@ function parts(model: ModelStatic<Model>, statement: WhereStatement): Parts {
   const qg = generatorFor(model);
   const target: LockTarget = { model, tableName: statement.tableName, conditions: statement.conditions };
   // Rows without identity (MariaDB/MySQL, no primary key) only reach here as MariaDB's DELETE … RETURNING, which needs none.
-  if (indistinctRows(model)) return { model, qg, statement, target, locking: '', ids: [], oldIds: [] };
+  if (indistinctRows(model)) return { model, qg, statement, target, locking: '', ids: [], oldIds: [], only: undefined };
   const ids = identitySql(model, qg);
   const locking = `${tuple(ids)} IN (${lockedSelectSql(target, 'o', { limit: statement.limit }, ids.join(', '))})`;
   const oldIds = identityOf(model).map((a) => qg.quoteIdentifier(aliasOf('o', a === CTID ? 'ctid' : storedAttributes(model).indexOf(a))));
-  return { model, qg, statement, target, locking, ids, oldIds };
+  return { model, qg, statement, target, locking, ids, oldIds, only: quietReturned(model, statement) };
 }
 
 /** `DELETE … RETURNING` gives the deleted rows on every server. */
@@ -99,10 +104,11 @@ function planFor(p: Parts, own: boolean, pg18: boolean): Plan {
 }
 
 /** New rows as whole rows: what came back of the new side, over the old side where only some of it did. */
-function newRecordsOf(p: Parts, returned: Row[], only: string[] | undefined): Model[] {
+function newRecordsOf(p: Parts, returned: Row[]): Model[] {
+  const parse = p.only ? overParser(p.model, 'n', p.only) : undefined;
   return buildRecords(
     p.model,
-    returned.map((r) => (only ? parseOver(p.model, r, 'n', only, parseRow(p.model, r, 'o')!) : parseRow(p.model, r, 'n')!)),
+    returned.map((r) => (parse ? parse(r, parseRow(p.model, r, 'o')!) : parseRow(p.model, r, 'n')!)),
     true,
   );
 }
@@ -113,16 +119,9 @@ function newRecordsOf(p: Parts, returned: Row[], only: string[] | undefined): Mo
  * known.
  */
 function newSide(p: Parts, prefix: string): string {
-  const only = returnedAttributes(p);
-  const list = only ? selectListOf(p.model, p.qg, 'n', only, prefix) : selectList(p.model, p.qg, 'n', prefix);
+  const list = p.only ? selectListOf(p.model, p.qg, 'n', p.only, prefix) : selectList(p.model, p.qg, 'n', prefix);
   const probe = probeColumn(p.model, p.statement.tableName);
   return probe ? `${list}, ${probe}` : list;
-}
-
-function returnedAttributes(p: Parts): string[] | undefined {
-  if (!hasPrimaryKey(p.model) || quietTable(p.model, p.statement.tableName) !== true) return undefined;
-  const set = new Set([...identityOf(p.model), ...Object.keys(p.statement.values), ...p.statement.expressions]);
-  return storedAttributes(p.model).filter((a) => set.has(a));
 }
 
 /** PostgreSQL 18: `RETURNING old.*, new.*`. */
@@ -163,8 +162,6 @@ function ctePlan(p: Parts): Plan {
 export async function writeInOneStatement(call: WriteCall, statement: WhereStatement, pg18: boolean): Promise<unknown> {
   const model = call.model;
   const p = parts(model, statement);
-  // Decided before the statement is built: the probe riding in it tells the next call, not this one.
-  const only = returnedAttributes(p);
   const { result, rows } = await sendPlanned(p, pg18);
   learnQuiet(model, statement.tableName, rows[0]?.[PROBE]);
   const returned = inCallerOrder(call, rows, (r) => parseRow(model, r, 'o')!);
@@ -175,7 +172,7 @@ export async function writeInOneStatement(call: WriteCall, statement: WhereState
     returned.map((r) => parseRow(model, r, 'o')!),
     true,
   );
-  const news = call.ctx.family === 'Update' ? newRecordsOf(p, returned, only) : [];
+  const news = call.ctx.family === 'Update' ? newRecordsOf(p, returned) : [];
   await emitAfter(call.ctx, rowsOf(call.ctx, olds, news));
   return result;
 }
