@@ -234,10 +234,10 @@ async function writeBatch(
   const written = apply(present, rows);
   await descendants.finishUpdate();
   if (listening.after) {
+    // The instances were settled on the same rows: the records get copies of their values.
     const news = buildRecords(
       model,
       present.flatMap((_, i) => (rows[i] ? [rows[i]] : [])),
-      true,
     );
     // Before receivers had the old records: after receivers get their own.
     const olds =

@@ -141,6 +141,7 @@ async function insertReturning(
   });
   const result = await send(tap);
   const rows = (tap.rows ?? []).map((r) => parseRow(model, r, 'n')!);
-  if (after && rows.length > 0) await emitAfter(ctx, rowsOf(ctx, [], buildRecords(model, rows, true)));
+  // Sequelize refreshes its instances from the same returned rows: the records get copies of their values.
+  if (after && rows.length > 0) await emitAfter(ctx, rowsOf(ctx, [], buildRecords(model, rows)));
   return result;
 }

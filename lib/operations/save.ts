@@ -69,7 +69,8 @@ async function saveSignalled(call: WriteCall, original: Original, options: AnyOp
   if (old) await descendants.finishUpdate();
   const written = call.written.get(instance);
   if (call.listening!.after && written) {
-    await emitAfter(ctx, rowsOf(ctx, old ? buildRecords(model, [old]) : [], buildRecords(model, [written], true)));
+    // `written` may be the row Sequelize refreshed the instance from: the record gets copies of its values.
+    await emitAfter(ctx, rowsOf(ctx, old ? buildRecords(model, [old]) : [], buildRecords(model, [written])));
   }
   return result;
 }
@@ -170,7 +171,7 @@ async function restoreSignalled(call: WriteCall, original: Original, options: An
   const result = await runFor(call, () => original.call(instance, { ...options, transaction: ctx.transaction, [CALL]: call }));
   await descendants.finishUpdate();
   const written = call.written.get(instance);
-  if (listening!.after && written) await emitAfter(ctx, rowsOf(ctx, buildRecords(model, [old]), buildRecords(model, [written], true)));
+  if (listening!.after && written) await emitAfter(ctx, rowsOf(ctx, buildRecords(model, [old]), buildRecords(model, [written])));
   return result;
 }
 

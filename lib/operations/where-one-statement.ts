@@ -103,12 +103,12 @@ function planFor(p: Parts, own: boolean, pg18: boolean): Plan {
   return pg18 ? returningOldPlan(p) : ctePlan(p);
 }
 
-/** New rows as whole rows: what came back of the new side, over the old side where only some of it did. */
-function newRecordsOf(p: Parts, returned: Row[]): Model[] {
+/** New rows as whole rows: what came back of the new side, over the old row (`oldRows`, parsed) where only some of it did. */
+function newRecordsOf(p: Parts, returned: Row[], oldRows: Row[]): Model[] {
   const parse = p.only ? overParser(p.model, 'n', p.only) : undefined;
   return buildRecords(
     p.model,
-    returned.map((r) => (parse ? parse(r, parseRow(p.model, r, 'o')!) : parseRow(p.model, r, 'n')!)),
+    returned.map((r, i) => (parse ? parse(r, oldRows[i]!) : parseRow(p.model, r, 'n')!)),
     true,
   );
 }
@@ -167,12 +167,11 @@ export async function writeInOneStatement(call: WriteCall, statement: WhereState
   const returned = inCallerOrder(call, rows, (r) => parseRow(model, r, 'o')!);
   if (debugLog.call.enabled) debugLog.call('%s.%s: %d row(s) written', model.name, call.ctx.operation, returned.length);
   if (returned.length === 0 || !call.listening!.after) return result;
-  const olds = buildRecords(
-    model,
-    returned.map((r) => parseRow(model, r, 'o')!),
-    true,
-  );
-  const news = call.ctx.family === 'Update' ? newRecordsOf(p, returned) : [];
+  const oldRows = returned.map((r) => parseRow(model, r, 'o')!);
+  // On a quiet table the new rows are built over the old ones: the old records get copies of the values, so a
+  // receiver changing a date or JSON value of one record in place does not change the other.
+  const olds = buildRecords(model, oldRows, !p.only);
+  const news = call.ctx.family === 'Update' ? newRecordsOf(p, returned, oldRows) : [];
   await emitAfter(call.ctx, rowsOf(call.ctx, olds, news));
   return result;
 }
