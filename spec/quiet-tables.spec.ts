@@ -78,6 +78,18 @@ function define(sequelize: Sequelize, prefix: string): void {
     ]);
   });
 
+  it('an increment of the primary key pairs every row (before PostgreSQL 18, by the attributes it does not set)', async () => {
+    const seen = after(Quiet);
+    await Quiet.update({ n: 5 }, { where: {} });
+    await Quiet.increment({ id: 10 }, { where: {} });
+    const pairs = (s: Signal<Model>) =>
+      s.oldRecords.map((o, i) => [o.get('id'), s.newRecords[i]!.get('id'), s.newRecords[i]!.get('label')]);
+    expect(pairs(seen[1]!)).to.deep.equal([
+      [1, 11, 'a'],
+      [2, 12, 'b'],
+    ]);
+  });
+
   it('a table with a trigger: whole rows, with what the trigger wrote', async () => {
     const seen = after(Noisy);
     await Noisy.update({ n: 5 }, { where: {} });

@@ -57,13 +57,16 @@ export function probeColumn(model: ModelStatic<Model>, tableName: unknown): stri
 /**
  * What an UPDATE on a quiet table needs to return: the key and the attributes it sets (values and expressions),
  * in attribute order — the rest of each new row is its locked old row. `undefined` (return every attribute)
- * where the table is not known to be quiet, or rows are paired by more than their key (no primary key).
+ * where the table is not known to be quiet, or rows are paired by more than their key: no primary key, or a key
+ * the statement computes (`increment` of it: before PostgreSQL 18 old and new rows are paired by every other
+ * attribute, so the new rows must carry them).
  */
 export function quietReturned(
   model: ModelStatic<Model>,
   statement: { readonly tableName: unknown; readonly values: object; readonly expressions: readonly string[] },
 ): string[] | undefined {
   if (!hasPrimaryKey(model) || quietTable(model, statement.tableName) !== true) return undefined;
+  if (identityOf(model).some((a) => statement.expressions.includes(a))) return undefined;
   const set = new Set([...identityOf(model), ...Object.keys(statement.values), ...statement.expressions]);
   return storedAttributes(model).filter((a) => set.has(a));
 }
