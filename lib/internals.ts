@@ -74,6 +74,8 @@ export interface QueryGenerator {
   quoteIdentifier(id: string): string;
   quoteTable(table: unknown): string;
   escape(value: unknown, field?: unknown, options?: unknown): string;
+  /** A value as a bind parameter: validated and stringified by its type, handed to `bindParam`, which names it. */
+  format?(value: unknown, field: unknown, options: unknown, bindParam: (value: unknown) => string): string;
   whereQuery(where: unknown, options?: unknown): string;
   getWhereConditions(where: unknown, tableName: unknown, model: unknown, options: unknown): string;
   pgEnumName?(table: unknown, column: string, options?: unknown): string;

@@ -61,9 +61,12 @@ async function main(): Promise<void> {
           `${qg.quoteIdentifier(attribute)} = CASE ${qg.quoteIdentifier('id')} ${w.map((x) => `WHEN ${x.key.id} THEN ${qg.escape(x.set[attribute])}`).join(' ')} END`;
         return `UPDATE ${qg.quoteTable('bench_values')} SET ${cases('name')}, ${cases('counter')} WHERE ${qg.quoteIdentifier('id')} IN (${ids.join(', ')})`;
       };
-      const time = async (sql: string) => {
+      const time = async (statement: string | { sql: string; bind?: readonly unknown[] | undefined }) => {
+        const { sql, bind } = typeof statement === 'string' ? { sql: statement, bind: undefined } : statement;
         const start = process.hrtime.bigint();
-        await sequelize.transaction((transaction) => sequelize.query(sql, { type: QueryTypes.RAW, transaction }));
+        await sequelize.transaction((transaction) =>
+          sequelize.query(sql, { type: QueryTypes.RAW, transaction, ...(bind ? { bind: bind as unknown[] } : {}) }),
+        );
         return Number(process.hrtime.bigint() - start) / 1e6;
       };
       const joins: number[] = [];

@@ -200,60 +200,91 @@ describe('bulkUpdate', () => {
     expect(recorder.signals).to.deep.equal([]);
   });
 
-  it('casts every type Sequelize supports, NULLs included', async () => {
-    const values = [
-      {
-        big: '9007199254740993',
-        price: '12.50',
-        seenAt: new Date('2024-01-02T03:04:05.678Z'),
-        day: '2024-02-29',
-        flag: true,
-        data: { a: [1, { b: 'x' }] },
-        doc: ['j', 1],
-        tags: ['x', "it's"],
-        kind: 'b' as const,
-        score: 1.5,
-      },
-      { big: null, price: null, seenAt: null, day: null, flag: null, data: null, doc: null, tags: null, kind: null, score: null },
-      {
-        big: '-1',
-        price: '0.01',
-        seenAt: new Date(0),
-        day: '1999-12-31',
-        flag: false,
-        data: {},
-        doc: { n: null },
-        tags: [],
-        kind: 'a' as const,
-        score: -0.25,
-      },
-    ];
-    if (!onDialect('postgres')) for (const v of values) delete (v as { tags?: unknown }).tags;
+  /** Writes `values` over other rows' values with bulkUpdate; what is stored must be what Sequelize's INSERT stores. */
+  async function castsLikeSequelize(values: Record<string, unknown>[], withTags: boolean): Promise<string[]> {
+    if (!onDialect('postgres') || !withTags) for (const v of values) delete (v as { tags?: unknown }).tags;
+    const blank = Object.fromEntries(Object.keys(values[0]!).map((k) => [k, null]));
     // Start each row from another row's values, so every value (NULLs too) is a change.
-    const gadgets = await Gadget.bulkCreate([values[1]!, values[0]!, values[1]!], { bypassSignals: true });
+    const gadgets = await Gadget.bulkCreate([blank, values[0]!, blank], { bypassSignals: true });
     gadgets.forEach((g, i) => g.set(values[i]!));
-    expect(await bulkUpdate(Gadget, [...gadgets].reverse())).to.equal(3);
+    const { result, statements } = await db.log.count(() => bulkUpdate(Gadget, [...gadgets].reverse()));
+    expect(result).to.equal(3);
     const fresh = await Promise.all(gadgets.map((g) => Gadget.findByPk(g.id)));
-    const pickValues = (g: Gadget) => ({
-      big: g.big,
-      price: g.price,
-      seenAt: g.seenAt,
-      day: g.day,
-      flag: g.flag,
-      data: g.data,
-      doc: g.doc,
-      ...(onDialect('postgres') ? { tags: g.tags } : {}),
-      kind: g.kind,
-      score: g.score,
-    });
+    const pickValues = (g: Gadget) => Object.fromEntries(Object.keys(values[0]!).map((k) => [k, g.get(k)]));
     // What Sequelize's own INSERT stores for the same values, read back the same way: each dialect has its own
     // readings (DECIMAL as a number on SQLite, BIGINT as a number on MariaDB…); bulkUpdate must store the same.
     const controls = await Gadget.bulkCreate(values, { bypassSignals: true });
     const stored = await Promise.all(controls.map(async (c) => pickValues((await Gadget.findByPk(c.id))!)));
-    if (!onDialect('postgres')) for (const v of stored) delete (v as { tags?: unknown }).tags;
     if (onDialect('postgres')) expect(stored).to.deep.equal(values);
     expect(fresh.map((g) => pickValues(g!))).to.deep.equal(stored);
     if (onDialect('postgres')) expect(gadgets.map(pickValues)).to.deep.equal(values, 'instances hold what the database holds');
+    return statements;
+  }
+
+  const everyType = () => [
+    {
+      big: '9007199254740993',
+      price: '12.50',
+      seenAt: new Date('2024-01-02T03:04:05.678Z'),
+      day: '2024-02-29',
+      flag: true,
+      data: { a: [1, { b: 'x' }] },
+      doc: ['j', 1],
+      tags: ['x', "it's"],
+      kind: 'b' as const,
+      score: 1.5,
+    },
+    { big: null, price: null, seenAt: null, day: null, flag: null, data: null, doc: null, tags: null, kind: null, score: null },
+    {
+      big: '-1',
+      price: '0.01',
+      seenAt: new Date(0),
+      day: '1999-12-31',
+      flag: false,
+      data: {},
+      doc: { n: null },
+      tags: [],
+      kind: 'a' as const,
+      score: -0.25,
+    },
+  ];
+
+  it('casts every type Sequelize supports, NULLs included', async () => {
+    const statements = await castsLikeSequelize(everyType(), true);
+    // An ARRAY column's values cannot be elements of one array parameter: PostgreSQL writes a VALUES list.
+    if (onDialect('postgres')) expect(statements.join('\n')).to.match(/FROM \(VALUES /);
+  });
+
+  (onDialect('postgres') ? it : it.skip)(
+    'PostgreSQL: without an ARRAY column, the values travel as one array per column (unnest)',
+    async () => {
+      const values = everyType();
+      // Text that array literals quote and escape.
+      (values[0] as Record<string, unknown>).doc = { s: 'a,b {c} "d" \\e\'f NULL', u: 'ü 🙂' };
+      const statements = await castsLikeSequelize(values, false);
+      expect(statements.join('\n')).to.match(/FROM unnest\(CAST\(\$1 AS /);
+      expect(statements.join('\n')).not.to.match(/VALUES/);
+    },
+  );
+
+  it('a value too long for its column fails the write as an UPDATE of it would, nothing written', async () => {
+    recorder.off();
+    const [a, b] = await load();
+    a!.balance = 99;
+    b!.name = 'x'.repeat(256);
+    // SQLite does not enforce VARCHAR lengths: the value is stored whole, as Sequelize's own UPDATE stores it.
+    if (onDialect('sqlite')) {
+      await bulkUpdate(Account, [a!, b!]);
+      expect((await Account.findByPk(b!.id))!.name).to.have.length(256);
+      return;
+    }
+    const error = await rejection(bulkUpdate(Account, [a!, b!]));
+    expect(String((error as Error).message)).to.match(/too long/i);
+    expect((await load()).map((r) => [r.name, r.balance])).to.deep.equal([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]);
   });
 
   it('pairs composite primary keys', async () => {

@@ -28,12 +28,14 @@ export async function updateRowsFromValues(
   const qg = generatorFor(model);
   const dialect = dialectFor(model);
   const tableName = options.tableName ?? model.getTableName();
-  const sql = dialect.updateFromValuesSql({ model, qg, writes, tableName, returning: selectList(model, qg, 'n', 't.') });
+  const { sql, bind } = dialect.updateFromValuesSql({ model, qg, writes, tableName, returning: selectList(model, qg, 'n', 't.') });
   const query = {
     ...(options.transaction ? { transaction: options.transaction } : {}),
     ...(options.logging === undefined ? {} : { logging: options.logging as never }),
   };
-  const [rows] = await sendNarrowed(dialect, sql, (text) => model.sequelize!.query(text, { type: QueryTypes.RAW, ...query }));
+  const [rows] = await sendNarrowed(dialect, sql, (text) =>
+    model.sequelize!.query(text, { type: QueryTypes.RAW, ...query, ...(bind ? { bind: bind as unknown[] } : {}) }),
+  );
   if (dialect.ownUpdateReturns) return writtenRows(model, writes, rows as Row[]);
   if (options.readBack === false) return writes.map(() => undefined);
   const keys = keysAsWritten(model, writes);

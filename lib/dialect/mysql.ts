@@ -27,7 +27,7 @@ export function mysqlDialect(sequelize: Sequelize, name: 'mariadb' | 'mysql'): S
     updateFromValuesSql: (u) => {
       const { table, assignments, match } = valuesUpdateParts(u, plainSpelling);
       // The values first, joined in that order: InnoDB looks each row up by key instead of scanning the table.
-      return `UPDATE ${table} STRAIGHT_JOIN ${u.qg.quoteTable(u.tableName)} AS t ON ${match} SET ${assignments('t.').join(', ')}`;
+      return { sql: `UPDATE ${table} STRAIGHT_JOIN ${u.qg.quoteTable(u.tableName)} AS t ON ${match} SET ${assignments('t.').join(', ')}` };
     },
     conflictsOnAnyUniqueKey: true,
     generatedKeys: {

@@ -41,33 +41,16 @@ export const plainSpelling: ValuesSpelling = {
 };
 
 /**
- * The parts of a per-row-values UPDATE every dialect shares: the value rows (`w` the write's index, `k…` its
- * identity, `v…` each written attribute, with an `s…` flag where not every row sets it), the assignments and
- * the match, spelled as the dialect spells literals.
+ * What every per-row-values UPDATE has, however its rows are sent: the identity (`k…`) and written attributes
+ * (`v…`, with an `s…` flag where not every row sets one), the assignments and the match against the target `t`.
  */
-export function valuesUpdateParts(u: ValuesUpdate, spelling: ValuesSpelling) {
-  const { model, qg, writes, tableName } = u;
-  const attrs = internals(model).rawAttributes;
+export function valuesUpdateLayout(u: ValuesUpdate, spelling: ValuesSpelling) {
+  const { model, qg, writes } = u;
   const q = (id: string) => qg.quoteIdentifier(id);
   const ids = identityOf(model);
   const fields = [...new Set(writes.flatMap((w) => Object.keys(w.set)))];
   const everywhere = new Set(fields.filter((f) => writes.every((w) => Object.prototype.hasOwnProperty.call(w.set, f))));
-  const typed = new Map([...ids, ...fields].map((a) => [a, spelling.typedAs(model, a, tableName, qg)]));
-  const literal = (attribute: string, value: unknown) =>
-    attribute === CTID
-      ? spelling.rowId!.literal(value, qg)
-      : typed.get(attribute)!(qg.escape(value, attrs[attribute], { operation: 'UPDATE' }));
-  const [yes, no, isSet] = spelling.booleanFlags ? ['TRUE', 'FALSE', ''] : ['1', '0', ' = 1'];
-  const columns = ['w', ...ids.map((_, i) => `k${i}`), ...fields.flatMap((f, i) => (everywhere.has(f) ? [`v${i}`] : [`s${i}`, `v${i}`]))];
-  const rows = writes.map((w, n) => {
-    const parts = [String(n), ...ids.map((a) => literal(a, w.key[a]))];
-    fields.forEach((f) => {
-      const has = Object.prototype.hasOwnProperty.call(w.set, f);
-      if (!everywhere.has(f)) parts.push(has ? yes : no);
-      parts.push(has ? literal(f, w.set[f]) : typed.get(f)!('NULL'));
-    });
-    return parts;
-  });
+  const isSet = spelling.booleanFlags ? '' : ' = 1';
   const assignments = (target: string) =>
     fields.map((f, i) => {
       const column = q(columnOf(model, f));
@@ -78,6 +61,32 @@ export function valuesUpdateParts(u: ValuesUpdate, spelling: ValuesSpelling) {
   const match = ids
     .map((a, i) => `${a === CTID ? `t.${spelling.rowId!.column}` : `t.${q(columnOf(model, a))}`} = v.${q(`k${i}`)}`)
     .join(' AND ');
+  return { ids, fields, everywhere, assignments, match };
+}
+
+/**
+ * The parts of a per-row-values UPDATE every dialect shares: the value rows (`w` the write's index, then the
+ * {@link valuesUpdateLayout} columns), the assignments and the match, spelled as the dialect spells literals.
+ */
+export function valuesUpdateParts(u: ValuesUpdate, spelling: ValuesSpelling) {
+  const { model, qg, writes, tableName } = u;
+  const attrs = internals(model).rawAttributes;
+  const { ids, fields, everywhere, assignments, match } = valuesUpdateLayout(u, spelling);
+  const typed = new Map([...ids, ...fields].map((a) => [a, spelling.typedAs(model, a, tableName, qg)]));
+  const escape = dateMemo((attribute: string, value: unknown) => qg.escape(value, attrs[attribute], { operation: 'UPDATE' }));
+  const literal = (attribute: string, value: unknown) =>
+    attribute === CTID ? spelling.rowId!.literal(value, qg) : typed.get(attribute)!(escape(attribute, value));
+  const [yes, no] = spelling.booleanFlags ? ['TRUE', 'FALSE'] : ['1', '0'];
+  const columns = ['w', ...ids.map((_, i) => `k${i}`), ...fields.flatMap((f, i) => (everywhere.has(f) ? [`v${i}`] : [`s${i}`, `v${i}`]))];
+  const rows = writes.map((w, n) => {
+    const parts = [String(n), ...ids.map((a) => literal(a, w.key[a]))];
+    fields.forEach((f) => {
+      const has = Object.prototype.hasOwnProperty.call(w.set, f);
+      if (!everywhere.has(f)) parts.push(has ? yes : no);
+      parts.push(has ? literal(f, w.set[f]) : typed.get(f)!('NULL'));
+    });
+    return parts;
+  });
   return { table: spelling.rowsTable(rows, columns, 'v', qg), assignments, match };
 }
 
@@ -93,4 +102,22 @@ export function valuesRowsTable(
 ): string {
   const names = columns.map((c, i) => `column${i + 1} AS ${qg.quoteIdentifier(c)}`).join(', ');
   return `(SELECT ${names} FROM (VALUES ${rows.map((r) => `(${r.join(', ')})`).join(', ')})) AS ${qg.quoteIdentifier(alias)}`;
+}
+
+/**
+ * `escape` that renders a date once per attribute and time: a bulk write stamps one `updatedAt` on every row, and
+ * Sequelize's date stringify (moment, with the time zone) was the largest cost of building the statement
+ * (~2.5 ms of 1 000 rows). The same time in the same attribute renders the same, so the text is reused.
+ */
+export function dateMemo<T>(escape: (attribute: string, value: unknown) => T): (attribute: string, value: unknown) => T {
+  const last = new Map<string, { time: number; sql: T }>();
+  return (attribute, value) => {
+    if (!(value instanceof Date)) return escape(attribute, value);
+    const time = value.getTime();
+    const seen = last.get(attribute);
+    if (seen?.time === time) return seen.sql;
+    const sql = escape(attribute, value);
+    last.set(attribute, { time, sql });
+    return sql;
+  };
 }

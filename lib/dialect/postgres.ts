@@ -1,7 +1,8 @@
 import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { internals, serverMajor, type QueryGenerator } from '../internals';
 import { CTID, columnOf } from '../data/model-info';
-import type { RowId, SqlDialect, ValuesUpdate } from './sql-dialect';
+import type { RowId, SqlDialect, ValuesStatement, ValuesUpdate } from './sql-dialect';
+import { unnestUpdate } from './postgres-unnest';
 import { valuesUpdateParts, type ValuesSpelling } from './portable-sql';
 import { DEFERRED_BEGIN, installDeferredBegin } from '../deferred-begin';
 
@@ -15,7 +16,18 @@ function sqlType(model: ModelStatic<Model>, attribute: string, tableName: unknow
   if (type.key === 'ENUM' && qg.pgEnumName) return qg.pgEnumName(tableName, columnOf(model, attribute));
   if (type.key === 'ARRAY' && type.type?.key === 'ENUM' && qg.pgEnumName)
     return `${qg.pgEnumName(tableName, columnOf(model, attribute))}[]`;
-  return type.toSql ? type.toSql() : String(type.key);
+  return withoutLength(type.toSql ? type.toSql() : String(type.key));
+}
+
+/**
+ * A character type without its length: a cast to `VARCHAR(n)` cuts a longer value short, where storing it in the
+ * column rejects it ("value too long"), as Sequelize's own UPDATE of the value would be. (`CHAR` alone is one
+ * character: `BPCHAR` is its unbounded form.)
+ */
+function withoutLength(sql: string): string {
+  if (/^VARCHAR\(\d+\)$/.test(sql)) return 'VARCHAR';
+  if (/^CHAR\(\d+\)$/.test(sql)) return 'BPCHAR';
+  return sql;
 }
 
 const CTID_ROW: RowId = { column: 'ctid', literal: (value, qg) => `${qg.escape(String(value))}::tid`, stable: false };
@@ -32,14 +44,20 @@ const spelling: ValuesSpelling = {
     `(VALUES ${rows.map((r) => `(${r.join(', ')})`).join(', ')}) AS ${qg.quoteIdentifier(alias)}(${columns.map((c) => qg.quoteIdentifier(c)).join(', ')})`,
 };
 
-/** `UPDATE t SET c = v.c … FROM (VALUES …) v WHERE t.pk = v.pk RETURNING …`, every value cast to its column's type. */
-function updateFromValuesSql(u: ValuesUpdate): string {
+/**
+ * The values as one array parameter per column (`unnest`), else `UPDATE t SET c = v.c … FROM (VALUES …) v WHERE
+ * t.pk = v.pk RETURNING …`, every value cast to its column's type.
+ */
+function updateFromValuesSql(u: ValuesUpdate): ValuesStatement {
+  const unnest = unnestUpdate(u, spelling, sqlType);
+  if (unnest) return unnest;
   const { table, assignments, match } = valuesUpdateParts(u, spelling);
   const q = (id: string) => u.qg.quoteIdentifier(id);
-  return (
-    `UPDATE ${u.qg.quoteTable(u.tableName)} AS t SET ${assignments('').join(', ')} ` +
-    `FROM ${table} WHERE ${match} RETURNING v.${q('w')} AS ${q('__bsw')}, ${u.returning}`
-  );
+  return {
+    sql:
+      `UPDATE ${u.qg.quoteTable(u.tableName)} AS t SET ${assignments('').join(', ')} ` +
+      `FROM ${table} WHERE ${match} RETURNING v.${q('w')} AS ${q('__bsw')}, ${u.returning}`,
+  };
 }
 
 /** PostgreSQL: RETURNING on every statement, `old.*` from 18, `ctid`, casts, `LOCK TABLE`. */

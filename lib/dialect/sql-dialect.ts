@@ -42,6 +42,12 @@ export interface GeneratedKeys {
   mixed?: { from(column: string): string; state: string };
 }
 
+/** A statement of `updateFromValuesSql`: its text, and the values of its `$1…` parameters where it has them. */
+export interface ValuesStatement {
+  readonly sql: string;
+  readonly bind?: readonly unknown[] | undefined;
+}
+
 /** What `updateFromValuesSql` needs besides the writes. */
 export interface ValuesUpdate {
   readonly model: ModelStatic<Model>;
@@ -89,8 +95,8 @@ export interface SqlDialect {
   typed(valueSql: string, model: ModelStatic<Model>, attribute: string, tableName: unknown, qg: QueryGenerator): string;
   /** A derived table of literal rows with named columns: `(VALUES …) AS v(a, b)` or `(SELECT … UNION ALL …) AS v`. */
   rowsTable(rows: readonly (readonly string[])[], columns: readonly string[], alias: string, qg: QueryGenerator): string;
-  /** One statement writing a different set of values to each row. */
-  updateFromValuesSql(u: ValuesUpdate): string;
+  /** One statement writing a different set of values to each row (with its bind parameters, where it has any). */
+  updateFromValuesSql(u: ValuesUpdate): ValuesStatement;
   /**
    * Whether an INSERT conflicts on any unique key of the table (MariaDB/MySQL `ON DUPLICATE KEY`, `INSERT
    * IGNORE`) rather than on the target Sequelize names (`ON CONFLICT (…)`).

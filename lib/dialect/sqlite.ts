@@ -30,7 +30,9 @@ export function sqliteDialect(sequelize: Sequelize): SqlDialect {
     rowsTable: valuesRowsTable,
     updateFromValuesSql: (u) => {
       const { table, assignments, match } = valuesUpdateParts(u, spelling);
-      return `UPDATE ${u.qg.quoteTable(u.tableName)} AS t SET ${assignments('').join(', ')} FROM ${table} WHERE ${match} RETURNING ${u.returning.replace(/\bt\.(?=`)/g, '')}`;
+      return {
+        sql: `UPDATE ${u.qg.quoteTable(u.tableName)} AS t SET ${assignments('').join(', ')} FROM ${table} WHERE ${match} RETURNING ${u.returning.replace(/\bt\.(?=`)/g, '')}`,
+      };
     },
     conflictsOnAnyUniqueKey: false,
     generatedKeys: {
