@@ -53,9 +53,13 @@ export function copyValues(values: Record<string, unknown>, attributes: readonly
 /** Attributes among `candidates` whose value differs between `oldRecords[i]` and `newRecords[i]` for some i. */
 export function changedBetween(oldRecords: readonly Model[], newRecords: readonly Model[], candidates: readonly string[]): string[] {
   const out: string[] = [];
+  const olds = newRecords.map((_, i) => (oldRecords[i] ? valuesOf(oldRecords[i]) : undefined));
+  const news = newRecords.map(valuesOf);
   for (const attribute of candidates) {
-    for (let i = 0; i < newRecords.length; i++) {
-      if (!sameValue(oldRecords[i] ? valuesOf(oldRecords[i]!)[attribute] : undefined, valuesOf(newRecords[i]!)[attribute])) {
+    for (let i = 0; i < news.length; i++) {
+      const a = olds[i]?.[attribute];
+      const b = news[i]![attribute];
+      if (a !== b && !sameValue(a, b)) {
         out.push(attribute);
         break;
       }

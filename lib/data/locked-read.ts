@@ -15,8 +15,14 @@ export type Side = 'o' | 'n' | 'p' | 'x';
  * by position: no column-to-attribute guessing (Sequelize misplaces a `field:` holding a double quote).
  */
 export function aliasOf(side: Side, i: number | 'ctid'): string {
-  return `__bs${side}_${i}`;
+  if (i === 'ctid') return `__bs${side}_ctid`;
+  const made = ALIASES[side];
+  for (let k = made.length; k <= i; k++) made.push(`__bs${side}_${k}`);
+  return made[i]!;
 }
+
+/** Aliases made once: a row's values are looked up by them for every row read (1 000 rows × every column). */
+const ALIASES: Record<Side, string[]> = { o: [], n: [], p: [], x: [] };
 
 /** `<prefix>"col" AS "__bso_0", …` for every stored attribute (and the `ctid` of a model without a primary key). */
 export function selectList(model: ModelStatic<Model>, qg: QueryGenerator, side: Side, prefix = ''): string {
@@ -82,11 +88,12 @@ export function parseRow(model: ModelStatic<Model>, row: Row, side: Side): Row |
   const out: Row = {};
   let present = false;
   const dialect = dialectFor(model);
-  storedAttributes(model).forEach((a, i) => {
+  const attributes = storedAttributes(model);
+  for (let i = 0; i < attributes.length; i++) {
     const value = row[aliasOf(side, i)];
     if (value !== null && value !== undefined) present = true;
-    out[a] = dialect.readValue(model, a, value);
-  });
+    out[attributes[i]!] = dialect.readValue(model, attributes[i]!, value);
+  }
   if (readsRowId(model)) {
     out[CTID] = row[aliasOf(side, 'ctid')];
     present ||= out[CTID] != null;

@@ -3,7 +3,7 @@ import type { WriteCall } from '../call';
 import { emitAfter, emitBefore, rowsOf } from '../dispatch';
 import { valuesOf, type InstanceInternals, type QueryGenerator, type Row } from '../internals';
 import { changedBetween, copyValue, copyValues } from '../data/diff';
-import { aliasOf, overParser, parseRow, readLocked, selectList, selectListOf, type LockTarget } from '../data/locked-read';
+import { aliasOf, overParser, parseRow, readLocked, selectList, selectListOf, type LockTarget, type Side } from '../data/locked-read';
 import { learnQuiet, probeColumn, quietReturned } from '../data/quiet-tables';
 import { CTID, hasPrimaryKey, identityOf, keyOf, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
@@ -394,11 +394,11 @@ function pairingKeys(
 ): { oldKey: (r: Row) => string; newKey: (r: Row) => string } {
   const ids = identityOf(model);
   const byIdentity = (r: Row) => keyOf(model, r);
-  if (!movesIdentity(model, statement)) return { oldKey: byIdentity, newKey: (r) => byIdentity(parseRow(model, r, 'n')!) };
-  if (trackOld) return { oldKey: byIdentity, newKey: (r) => byIdentity(parseRow(model, r, 'o')!) };
+  if (!movesIdentity(model, statement)) return { oldKey: byIdentity, newKey: identityKeyOf(model, 'n') };
+  if (trackOld) return { oldKey: byIdentity, newKey: identityKeyOf(model, 'o') };
   if (hasPrimaryKey(model) && ids.every((a) => !statement.expressions.includes(a))) {
     const set = Object.fromEntries(ids.filter((a) => a in statement.values).map((a) => [a, statement.values[a]]));
-    return { oldKey: (r) => byIdentity({ ...r, ...set }), newKey: (r) => byIdentity(parseRow(model, r, 'n')!) };
+    return { oldKey: (r) => byIdentity({ ...r, ...set }), newKey: identityKeyOf(model, 'n') };
   }
   const unchanged = storedAttributes(model).filter((a) => !(a in statement.values) && !statement.expressions.includes(a));
   const signature = (r: Row) => JSON.stringify(unchanged.map((a) => (r[a] instanceof Date ? r[a].getTime() : r[a])));
@@ -417,7 +417,9 @@ function pairRows(
   const byKey = new Map<string, number[]>();
   returned.forEach((r, j) => {
     const k = newKey(r);
-    byKey.set(k, [...(byKey.get(k) ?? []), j]);
+    const at = byKey.get(k);
+    if (at) at.push(j);
+    else byKey.set(k, [j]);
   });
   const pairs: [number, number][] = [];
   oldRows.forEach((r, i) => {
@@ -425,6 +427,18 @@ function pairRows(
     if (j !== undefined) pairs.push([i, j]);
   });
   return pairs;
+}
+
+/** `keyOf` of a returned row (`side`'s aliases), reading only its identity columns. */
+function identityKeyOf(model: ModelStatic<Model>, side: Side): (raw: Row) => string {
+  const all = storedAttributes(model);
+  const read = identityOf(model).map((a) => [a, aliasOf(side, a === CTID ? 'ctid' : all.indexOf(a))] as const);
+  const dialect = dialectFor(model);
+  return (raw) => {
+    const row: Row = {};
+    for (const [a, alias] of read) row[a] = a === CTID ? raw[alias] : dialect.readValue(model, a, raw[alias]);
+    return keyOf(model, row);
+  };
 }
 
 /**
