@@ -37,8 +37,16 @@ export interface OperationContext {
 }
 
 /** The rows of one dispatch, with `changedFields` computed the one way (see `changedFields`). */
-export function rowsOf(ctx: OperationContext, oldRecords: readonly Model[], newRecords: readonly Model[]): Rows {
-  return { oldRecords, newRecords, changedFields: changedFields(ctx.family, oldRecords, newRecords, storedAttributes(ctx.model)) };
+export function rowsOf(
+  ctx: OperationContext,
+  oldRecords: readonly Model[],
+  newRecords: readonly Model[],
+  /** Of an update, the only attributes that can differ (the rest of each new row was built from its old row). */
+  differing?: readonly string[],
+): Rows {
+  const attributes = storedAttributes(ctx.model);
+  const candidates = differing ? attributes.filter((a) => differing.includes(a)) : attributes;
+  return { oldRecords, newRecords, changedFields: changedFields(ctx.family, oldRecords, newRecords, candidates) };
 }
 
 function freezeSignal(ctx: OperationContext, event: EventName, rows: Rows, context: ContextValue): Signal<Model> {

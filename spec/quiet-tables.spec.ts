@@ -90,6 +90,29 @@ function define(sequelize: Sequelize, prefix: string): void {
     ]);
   });
 
+  it('changedFields: what the statement sets and what receivers edit, and only what differs', async () => {
+    const seen: [string, readonly string[]][] = [];
+    const note = (s: Signal<Model>) => void seen.push([s.event, s.changedFields]);
+    receivers.add(bulkSignals.on(Quiet, 'afterUpdate', note));
+    await Quiet.update({ n: 1 }, { where: {} }); // the table is learned; row 1 already had n = 1
+    await Quiet.update({ n: 2 }, { where: {} }); // one statement: RETURNING old.*, new key and n (PG 18)
+    await Quiet.update({ n: 2 }, { where: {} }); // nothing differs
+    receivers.add(
+      bulkSignals.on(Quiet, 'beforeUpdate', (s) => {
+        note(s);
+        s.newRecords[0]!.set('label', 'edited');
+      }),
+    );
+    await Quiet.update({ n: 3 }, { where: {} }); // locked read, UPDATE, the edit: label differs in the after phase
+    expect(seen).to.deep.equal([
+      ['afterUpdate', ['n']],
+      ['afterUpdate', ['n']],
+      ['afterUpdate', []],
+      ['beforeUpdate', ['n']],
+      ['afterUpdate', ['n', 'label']],
+    ]);
+  });
+
   it('a table with a trigger: whole rows, with what the trigger wrote', async () => {
     const seen = after(Noisy);
     await Noisy.update({ n: 5 }, { where: {} });

@@ -311,7 +311,8 @@ async function beforeBatch(l: Locked, oldRows: Row[], predicted: Row[], preEdits
   const proposed = propose(l.model, oldRows, predicted, l.statement);
   const snapshots = proposed.map((p) => copyValues(valuesOf(p), attributes));
   preEdits.forEach((set, i) => Object.assign(valuesOf(proposed[i]!), set));
-  await emitBefore(ctx, { oldRecords, newRecords: proposed, changedFields: proposedChanges(l.model, oldRecords, proposed, l.statement) });
+  const changedFields = proposedChanges(l.model, oldRecords, proposed, l.statement, [...predicted, ...preEdits]);
+  await emitBefore(ctx, { oldRecords, newRecords: proposed, changedFields });
   return proposed.map((p, i) => editsOf(valuesOf(p), snapshots[i]!, attributes));
 }
 
@@ -342,7 +343,9 @@ async function afterBatch(l: Locked, w: Written): Promise<void> {
     pairs.map(([, j]) => newRows[j]!),
     true,
   );
-  await emitAfter(l.call.ctx, rowsOf(l.call.ctx, olds, news));
+  // On a quiet table the rest of each new row is its old row: only what the statement returned, and edits, can differ.
+  const differing = w.only && [...w.only, ...new Set(w.edits.flatMap((e) => (e ? Object.keys(e) : [])))];
+  await emitAfter(l.call.ctx, rowsOf(l.call.ctx, olds, news, differing));
 }
 
 /** Per-row receiver edits in one `UPDATE … FROM (VALUES …)`; `newRows` and the caller's result show them. */
@@ -452,15 +455,30 @@ function propose(model: ModelStatic<Model>, oldRows: readonly Row[], predicted: 
   );
 }
 
-/** `changedFields` of a before phase: what differs from the old rows, plus expression attributes (not known yet). */
+/**
+ * `changedFields` of a before phase: what differs from the old rows, plus expression attributes (not known yet).
+ * Only what the proposal sets over its old row can differ (`statement.values`, and the attributes of `over`:
+ * predicted expression values, descendants' edits); the rest is a copy of the old row.
+ */
 function proposedChanges(
   model: ModelStatic<Model>,
   olds: readonly Model[],
   proposed: readonly Model[],
   statement: WhereStatement,
+  over: readonly Row[],
 ): string[] {
-  const changed = new Set([...changedBetween(olds, proposed, storedAttributes(model)), ...statement.expressions]);
-  return storedAttributes(model).filter((a) => changed.has(a));
+  const set = new Set(Object.keys(statement.values));
+  for (const row of over) if (row) for (const a of Object.keys(row)) set.add(a);
+  const attributes = storedAttributes(model);
+  const changed = new Set([
+    ...changedBetween(
+      olds,
+      proposed,
+      attributes.filter((a) => set.has(a)),
+    ),
+    ...statement.expressions,
+  ]);
+  return attributes.filter((a) => changed.has(a));
 }
 
 /**

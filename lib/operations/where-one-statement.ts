@@ -172,6 +172,7 @@ export async function writeInOneStatement(call: WriteCall, statement: WhereState
   // receiver changing a date or JSON value of one record in place does not change the other.
   const olds = buildRecords(model, oldRows, !p.only);
   const news = call.ctx.family === 'Update' ? newRecordsOf(p, returned, oldRows) : [];
-  await emitAfter(call.ctx, rowsOf(call.ctx, olds, news));
+  // On a quiet table the rest of each new row is its old row: only what the statement returned can differ.
+  await emitAfter(call.ctx, rowsOf(call.ctx, olds, news, p.only));
   return result;
 }
