@@ -458,8 +458,8 @@ async function runServer(url: string, ns: number[], reps: number, rttMs: number)
     // One unrecorded warm-up round first: the JIT and the connection pools settle. A case that takes under
     // 15 ms then runs three times per repetition: a short case's median moves most with the VM's noise.
     const runs = new Map<Case, number>();
-    // Group by group: ratios compare cases of one group, and interleaving all groups made one group's garbage
-    // another's cost (vanilla bulkCreate measured 1.1–1.6× the library's identical INSERT in full runs, 1.0× alone).
+    // Group by group: ratios only compare cases of one group. (It did not explain why vanilla bulkCreate reads
+    // 1.1–1.6× the library's identical INSERT in full runs and 1.0× with BENCH_ONLY=bulkCreate: that persists.)
     for (const group of [...new Set(active.map((c) => c.group))]) {
       const members = active.filter((c) => c.group === group);
       for (let rep = -1; rep < reps; rep++) {
