@@ -184,6 +184,22 @@ describe('payload records own their values', () => {
     ],
   ];
 
+  it('values of other classes, and JSON holding a function, are kept as they are rather than cloned', async () => {
+    class Tag {
+      constructor(readonly name: string) {}
+      toJSON() {
+        return { name: this.name };
+      }
+    }
+    const metas: unknown[] = [];
+    receivers.add(bulkSignals.on(Owned, 'beforeUpdate', ({ newRecords }) => void metas.push(newRecords[0]!.meta)));
+    await Owned.update({ meta: new Tag('x') as never }, { where: { id: 1 } });
+    expect(metas[0], 'a structured clone drops the prototype').to.be.instanceOf(Tag);
+    // A structured clone throws on a function: the write failed where Sequelize alone writes `{ "n": 1 }`.
+    await Owned.update({ meta: { n: 1, toJSON: () => ({ n: 1 }) } as never }, { where: { id: 1 } });
+    expect((await Owned.findByPk(1))!.meta).to.deep.equal({ n: 1 });
+  });
+
   for (const phases of [['after'], ['before', 'after']] as const) {
     for (const [name, run] of paths) {
       it(`${name}, ${phases.join('+')} receivers`, async () => {

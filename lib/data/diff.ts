@@ -36,12 +36,27 @@ function sameObject(a: Record<string, unknown>, b: Record<string, unknown>): boo
   return keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameValue(a[k], b[k]));
 }
 
-/** A copy deep enough that later in-place edits (a JSON object, a Date) do not reach it. */
+/**
+ * A copy deep enough that later in-place edits (a JSON object, a Date) do not reach it. Values of other classes
+ * (what a custom type's `parse` returns, a moment, a Decimal) are kept as they are: a structured clone would
+ * drop their prototype, or throw on the functions they hold.
+ */
 export function copyValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return new Date(value.getTime());
   if (Buffer.isBuffer(value)) return Buffer.from(value);
-  return structuredClone(value);
+  if (!Array.isArray(value) && !isPlainObject(value)) return value;
+  try {
+    return structuredClone(value);
+  } catch {
+    // JSON-like data holding something that cannot be cloned (a function): kept as it is.
+    return value;
+  }
+}
+
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
 }
 
 export function copyValues(values: Record<string, unknown>, attributes: readonly string[]): Record<string, unknown> {
