@@ -50,9 +50,10 @@ export function mirrorOf(model: ModelStatic<Model>, side: Side): (row: Row) => R
     return quoted.startsWith('"') && quoted.endsWith('"') ? quoted.slice(1, -1).replace(/""/g, '"') : quoted;
   };
   const columns = storedAttributes(model).map((a, i) => [named(columnOf(model, a)), aliasOf(side, i)] as const);
+  // PostgreSQL folds a column created unquoted (`quoteIdentifiers: false`) to lower case: `RETURNING *` names it so.
   return (row) => {
     const out: Row = {};
-    for (const [column, alias] of columns) out[alias] = row[column];
+    for (const [column, alias] of columns) out[alias] = column in row ? row[column] : row[column.toLowerCase()];
     return out;
   };
 }
