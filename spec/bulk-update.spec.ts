@@ -109,7 +109,7 @@ describe('bulkUpdate', () => {
     const { count } = await db.log.count(() => bulkUpdate(Account, [c!, b!, a!]));
     expect(count).to.equal(
       perDialect({ postgres: 2, sqlite: 2, others: 3 }),
-      'one locked read, one UPDATE … FROM (VALUES …) (+ the rows read by key)',
+      'one locked read, one UPDATE of the per-row values (+ the rows read by key)',
     );
     const summary = recorder.summary(['id', 'balance', 'note']);
     expect(summary.map((s) => [s.event, s.operation, s.via, s.oldRecords, s.newRecords])).to.deep.equal([
