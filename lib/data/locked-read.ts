@@ -24,6 +24,11 @@ export function aliasOf(side: Side, i: number | 'ctid'): string {
 /** Aliases made once: a row's values are looked up by them for every row read (1 000 rows × every column). */
 const ALIASES: Record<Side, string[]> = { o: [], n: [], p: [], x: [] };
 
+/** The alias `selectList` gives an attribute (the row id of a model without a primary key included). */
+export function attributeAlias(model: ModelStatic<Model>, side: Side, attribute: string): string {
+  return aliasOf(side, attribute === CTID ? 'ctid' : storedAttributes(model).indexOf(attribute));
+}
+
 /** `<prefix>"col" AS "__bso_0", …` for every stored attribute (and the `ctid` of a model without a primary key). */
 export function selectList(model: ModelStatic<Model>, qg: QueryGenerator, side: Side, prefix = ''): string {
   const columns = storedAttributes(model).map(

@@ -3,7 +3,16 @@ import type { WriteCall } from '../call';
 import { emitAfter, emitBefore, rowsOf } from '../dispatch';
 import { valuesOf, type InstanceInternals, type QueryGenerator, type Row } from '../internals';
 import { changedBetween, copyValue, copyValues } from '../data/diff';
-import { aliasOf, overParser, parseRow, readLocked, selectList, selectListOf, type LockTarget, type Side } from '../data/locked-read';
+import {
+  attributeAlias,
+  overParser,
+  parseRow,
+  readLocked,
+  selectList,
+  selectListOf,
+  type LockTarget,
+  type Side,
+} from '../data/locked-read';
 import { learnQuiet, probeColumn, quietReturned } from '../data/quiet-tables';
 import { CTID, hasPrimaryKey, identityOf, keyOf, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
@@ -374,13 +383,9 @@ async function writeEdits(l: Locked, pairs: [number, number][], w: Written, newR
 
 /** `old.<identity> AS "__bso_…"` — on PostgreSQL 18 a statement that moves identities still pairs exactly. */
 function identityReturning(model: ModelStatic<Model>, qg: QueryGenerator): string {
-  const attributes = storedAttributes(model);
   const quoted = identitySql(model, qg, 'old.');
   return identityOf(model)
-    .map(
-      (a, k) =>
-        `${a === CTID ? 'old.ctid' : quoted[k]} AS ${qg.quoteIdentifier(aliasOf('o', a === CTID ? 'ctid' : attributes.indexOf(a)))}`,
-    )
+    .map((a, k) => `${a === CTID ? 'old.ctid' : quoted[k]} AS ${qg.quoteIdentifier(attributeAlias(model, 'o', a))}`)
     .join(', ');
 }
 
@@ -434,8 +439,7 @@ function pairRows(
 
 /** `keyOf` of a returned row (`side`'s aliases), reading only its identity columns. */
 function identityKeyOf(model: ModelStatic<Model>, side: Side): (raw: Row) => string {
-  const all = storedAttributes(model);
-  const read = identityOf(model).map((a) => [a, aliasOf(side, a === CTID ? 'ctid' : all.indexOf(a))] as const);
+  const read = identityOf(model).map((a) => [a, attributeAlias(model, side, a)] as const);
   const dialect = dialectFor(model);
   return (raw) => {
     const row: Row = {};

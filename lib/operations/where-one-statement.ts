@@ -3,9 +3,9 @@ import type { WriteCall } from '../call';
 import { emitAfter, rowsOf } from '../dispatch';
 import type { QueryGenerator, Row } from '../internals';
 import { dialectFor } from '../dialect';
-import { aliasOf, lockedSelectSql, overParser, parseRow, selectList, selectListOf, type LockTarget } from '../data/locked-read';
+import { aliasOf, attributeAlias, lockedSelectSql, overParser, parseRow, selectList, selectListOf, type LockTarget } from '../data/locked-read';
 import { PROBE, learnQuiet, probeColumn, quietReturned } from '../data/quiet-tables';
-import { CTID, identityOf, storedAttributes } from '../data/model-info';
+import { identityOf, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
 import { generatorFor, identitySql, indistinctRows } from '../data/sql';
 import { StatementTap } from '../statement-tap';
@@ -48,7 +48,7 @@ function parts(model: ModelStatic<Model>, statement: WhereStatement): Parts {
   if (indistinctRows(model)) return { model, qg, statement, target, locking: '', ids: [], oldIds: [], only: undefined };
   const ids = identitySql(model, qg);
   const locking = `${tuple(ids)} IN (${lockedSelectSql(target, 'o', { limit: statement.limit }, ids.join(', '))})`;
-  const oldIds = identityOf(model).map((a) => qg.quoteIdentifier(aliasOf('o', a === CTID ? 'ctid' : storedAttributes(model).indexOf(a))));
+  const oldIds = identityOf(model).map((a) => qg.quoteIdentifier(attributeAlias(model, 'o', a)));
   return { model, qg, statement, target, locking, ids, oldIds, only: quietReturned(model, statement) };
 }
 
