@@ -3,7 +3,16 @@ import type { WriteCall } from '../call';
 import { emitAfter, rowsOf } from '../dispatch';
 import type { QueryGenerator, Row } from '../internals';
 import { dialectFor } from '../dialect';
-import { aliasOf, attributeAlias, lockedSelectSql, overParser, parseRow, selectList, selectListOf, type LockTarget } from '../data/locked-read';
+import {
+  aliasOf,
+  attributeAlias,
+  lockedSelectSql,
+  overParser,
+  parseRow,
+  selectList,
+  selectListOf,
+  type LockTarget,
+} from '../data/locked-read';
 import { PROBE, learnQuiet, probeColumn, quietReturned } from '../data/quiet-tables';
 import { identityOf, storedAttributes } from '../data/model-info';
 import { buildRecords } from '../data/records';
@@ -164,10 +173,16 @@ export async function writeInOneStatement(call: WriteCall, statement: WhereState
   const p = parts(model, statement);
   const { result, rows } = await sendPlanned(p, pg18);
   learnQuiet(model, statement.tableName, rows[0]?.[PROBE]);
-  const returned = inCallerOrder(call, rows, (r) => parseRow(model, r, 'o')!);
-  if (debugLog.call.enabled) debugLog.call('%s.%s: %d row(s) written', model.name, call.ctx.operation, returned.length);
-  if (returned.length === 0 || !call.listening!.after) return result;
-  const oldRows = returned.map((r) => parseRow(model, r, 'o')!);
+  // Each returned row with its old side parsed once, in the caller's order where it gave one.
+  const read = inCallerOrder(
+    call,
+    rows.map((raw) => ({ raw, old: parseRow(model, raw, 'o')! })),
+    (r) => r.old,
+  );
+  if (debugLog.call.enabled) debugLog.call('%s.%s: %d row(s) written', model.name, call.ctx.operation, read.length);
+  if (read.length === 0 || !call.listening!.after) return result;
+  const returned = read.map((r) => r.raw);
+  const oldRows = read.map((r) => r.old);
   // On a quiet table the new rows are built over the old ones: the old records get copies of the values, so a
   // receiver changing a date or JSON value of one record in place does not change the other.
   const olds = buildRecords(model, oldRows, !p.only);
